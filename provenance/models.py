@@ -1,0 +1,422 @@
+"""Provenance: the documents the registry cites (Source), the sourced values of single fields (Claim),
+and the base every public, sourced record shares (PublicRecord: slug, verification status, sources).
+
+A field is *disputed* when two claims about the same field of the same record disagree. The record keeps
+the editor's chosen value in its own column and every claim beside it; nothing is silently resolved.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pgtrigger
+from django.db import models
+from django.db.models import Count, Exists, F, Func, OuterRef, Q
+from django.db.models.lookups import Exact
+
+from registry.constraints import slug_format_check
+from registry.history import track_changes
+
+
+class SourceKind(models.TextChoices):
+    PRIMARY_DOCUMENT = "primary_document", "Primary document (MOU, contract, statute, official text)"
+    NEWS = "news", "News article"
+    NGO_REPORT = "ngo_report", "NGO report"
+    ACADEMIC = "academic", "Academic publication"
+    OFFICIAL_STATISTICS = "official_statistics", "Official statistics"
+    OFFICIAL_WEBSITE = "official_website", "Official website of the body concerned"
+
+
+class SourceTier(models.TextChoices):
+    PRIMARY = "primary", "Primary: the document itself or its author's own record"
+    SECONDARY = "secondary", "Secondary: reports on what others did or decided"
+
+
+class SourceQuerySet(models.QuerySet["Source"]):
+    def primary(self) -> SourceQuerySet:
+        return self.filter(tier=SourceTier.PRIMARY)
+
+    def real(self) -> SourceQuerySet:
+        """Sources that are not synthetic benchmark data."""
+        return self.filter(is_synthetic=False)
+
+
+@track_changes()
+class Source(models.Model):
+    """A citable document. Every public record cites one or more."""
+
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="Stable identifier used in URLs and citations."
+    )
+    title = models.CharField(max_length=500, help_text="Title of the document as published.")
+    publisher = models.CharField(
+        max_length=300, blank=True, help_text="Organisation or outlet that published the document."
+    )
+    author = models.CharField(max_length=300, blank=True, help_text="Author(s), if named.")
+    url = models.URLField(max_length=2000, blank=True, help_text="Where the document can be read.")
+    archived_url = models.URLField(
+        max_length=2000, blank=True, help_text="An archived copy (e.g. a web archive snapshot) of the URL."
+    )
+    published_on = models.DateField(null=True, blank=True, help_text="Publication date, if known.")
+    accessed_on = models.DateField(
+        null=True, blank=True, help_text="Date an editor last read the document at its URL."
+    )
+    kind = models.CharField(
+        max_length=32, choices=SourceKind.choices, help_text="What sort of document this is."
+    )
+    tier = models.CharField(
+        max_length=16,
+        choices=SourceTier.choices,
+        help_text="Primary sources are the document itself (an MOU, a statute); secondary sources report on it.",
+    )
+    note = models.TextField(blank=True, help_text="Editorial note on the source and how far it can be trusted.")
+    is_synthetic = models.BooleanField(
+        default=False, help_text="Generated test data for benchmarks; never real. Shown as such everywhere."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the source was added.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the source was last changed.")
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            slug_format_check("provenance_source"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="provenance_source_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=SourceTier.values), name="provenance_source_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=SourceKind.PRIMARY_DOCUMENT) | Q(tier=SourceTier.PRIMARY),
+                name="provenance_source_primary_document_is_primary",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="provenance_source_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(published_on__isnull=True)
+                | Q(accessed_on__isnull=True)
+                | Q(published_on__lte=F("accessed_on")),
+                name="provenance_source_published_before_accessed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.publisher})" if self.publisher else self.title
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified: one secondary source"
+    CORROBORATED = "corroborated", "Corroborated: two independent sources agree"
+    VERIFIED = "verified", "Verified: a primary document confirms it"
+    DISPUTED = "disputed", "Disputed: sources disagree on at least one fact"
+
+
+# Which fields of which record may carry claims. The Claim table enforces this in the database.
+CLAIMABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "partnership": (
+        "name",
+        "region",
+        "jurisdiction",
+        "ngos",
+        "police_departments",
+        "focus_areas",
+        "focus_summary",
+        "primary_objective",
+        "year_established",
+        "year_ended",
+        "status",
+        "formalisation",
+        "data_sharing",
+        "surveillance_practices",
+    ),
+    "ngo": ("name", "jurisdiction", "website", "description"),
+    "police_department": ("name", "jurisdiction", "website", "description"),
+    "surveillance_practice": ("name", "implementation", "concerns"),
+    "legal_instrument": (
+        "short_name",
+        "title",
+        "jurisdiction",
+        "kind",
+        "year",
+        "in_force_from",
+        "in_force_to",
+        "topics",
+        "official_url",
+    ),
+    "oversight_body": ("name", "jurisdiction", "powers", "instruments"),
+    "overreach_case": (
+        "title",
+        "location",
+        "jurisdiction",
+        "year",
+        "partnership_type",
+        "surveillance_methods",
+        "issues",
+        "found_by",
+        "outcome",
+    ),
+}
+CLAIM_TARGETS: dict[str, str] = {
+    "partnership": "partnerships.Partnership",
+    "ngo": "partnerships.NGO",
+    "police_department": "partnerships.PoliceDepartment",
+    "surveillance_practice": "partnerships.SurveillancePractice",
+    "legal_instrument": "legal.LegalInstrument",
+    "oversight_body": "legal.OversightBody",
+    "overreach_case": "cases.OverreachCase",
+}
+
+
+class PublicRecordQuerySet(models.QuerySet[Any]):
+    """Querysets shared by every public, sourced record."""
+
+    def public(self) -> PublicRecordQuerySet:
+        """What may be shown to the public: published records only. Every public output starts here."""
+        return self.filter(is_published=True)
+
+    def with_sources(self) -> PublicRecordQuerySet:
+        return self.prefetch_related("sources")
+
+    def with_claims(self) -> PublicRecordQuerySet:
+        return self.prefetch_related(
+            models.Prefetch("claims", queryset=Claim.objects.select_related("source"))
+        )
+
+    def verified(self) -> PublicRecordQuerySet:
+        return self.filter(verification_status=VerificationStatus.VERIFIED)
+
+    def with_status(self, status: str) -> PublicRecordQuerySet:
+        return self.filter(verification_status=status)
+
+    def disputed(self) -> PublicRecordQuerySet:
+        """Records with at least one field on which claims disagree."""
+        return self.filter(Exists(disputed_fields_subquery(self.model)))
+
+    def undisputed(self) -> PublicRecordQuerySet:
+        return self.exclude(Exists(disputed_fields_subquery(self.model)))
+
+    def real(self) -> PublicRecordQuerySet:
+        return self.filter(is_synthetic=False)
+
+    def synthetic(self) -> PublicRecordQuerySet:
+        return self.filter(is_synthetic=True)
+
+
+def disputed_fields_subquery(model: type[models.Model], outer: str = "pk") -> models.QuerySet[Any]:
+    """Claims of ``model`` rows, grouped by field, that hold more than one distinct value."""
+    target = model.claim_target  # type: ignore[attr-defined]
+    return (
+        Claim.objects.filter(**{target: OuterRef(outer)})
+        .values("field")
+        .annotate(values=Count("value", distinct=True))
+        .filter(values__gt=1)
+    )
+
+
+class PublicRecord(models.Model):
+    """Abstract base for every public record: a stable slug, sources, verification and publication."""
+
+    claim_target: ClassVar[str] = ""
+
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        help_text="Stable identifier used in URLs and citations; it cannot change once the record is published.",
+    )
+    sources = models.ManyToManyField(
+        Source,
+        blank=True,
+        related_name="%(app_label)s_%(class)s_records",
+        help_text="Documents this record as a whole rests on.",
+    )
+    verification_status = models.CharField(
+        max_length=16,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.UNVERIFIED,
+        help_text="How well the record is sourced: unverified, corroborated, verified or disputed.",
+    )
+    is_published = models.BooleanField(
+        default=False, help_text="Only published records appear on public pages, in the API and in exports."
+    )
+    is_synthetic = models.BooleanField(
+        default=False,
+        help_text="Generated test data for benchmarks; never real, and labelled as synthetic wherever shown.",
+    )
+    editorial_note = models.TextField(
+        blank=True, help_text="Public note from the editors, e.g. why a disputed value was chosen."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the record was created.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the record last changed.")
+
+    objects = PublicRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def record_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
+        return [
+            slug_format_check(prefix),
+            models.CheckConstraint(
+                condition=Q(verification_status__in=VerificationStatus.values),
+                name=f"{prefix}_verification_status_valid",
+            ),
+        ]
+
+    @classmethod
+    def record_triggers(cls, prefix: str) -> list[pgtrigger.Trigger]:
+        """Published slugs are cited by others: the database refuses to change them."""
+        return [
+            pgtrigger.Protect(
+                name=f"{prefix}_stable_slug"[:43],
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__is_published=True, old__slug__df=pgtrigger.F("new__slug")),
+            )
+        ]
+
+    def disputed_fields(self) -> list[str]:
+        """Names of fields on which this record's claims disagree (uses prefetched claims if present)."""
+        values: dict[str, set[str]] = {}
+        for claim in self.claims.all():  # type: ignore[attr-defined]
+            values.setdefault(claim.field, set()).add(claim.value)
+        return sorted(field for field, seen in values.items() if len(seen) > 1)
+
+
+def _claimable_field_checks() -> list[models.BaseConstraint]:
+    checks: list[models.BaseConstraint] = []
+    for target, fields in CLAIMABLE_FIELDS.items():
+        checks.append(
+            models.CheckConstraint(
+                condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
+                name=f"provenance_claim_{target}_field_valid",
+            )
+        )
+    return checks
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def for_record(self, record: PublicRecord) -> ClaimQuerySet:
+        return self.filter(**{type(record).claim_target: record})
+
+    def about(self, field: str) -> ClaimQuerySet:
+        return self.filter(field=field)
+
+
+@track_changes()
+class Claim(models.Model):
+    """One sourced value of one field of one record ("Table 2 of the seed says it began in 2001")."""
+
+    partnership = models.ForeignKey(
+        CLAIM_TARGETS["partnership"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The partnership this claim is about.",
+    )
+    ngo = models.ForeignKey(
+        CLAIM_TARGETS["ngo"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The NGO this claim is about.",
+    )
+    police_department = models.ForeignKey(
+        CLAIM_TARGETS["police_department"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The police department this claim is about.",
+    )
+    surveillance_practice = models.ForeignKey(
+        CLAIM_TARGETS["surveillance_practice"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The surveillance practice this claim is about.",
+    )
+    legal_instrument = models.ForeignKey(
+        CLAIM_TARGETS["legal_instrument"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The legal instrument this claim is about.",
+    )
+    oversight_body = models.ForeignKey(
+        CLAIM_TARGETS["oversight_body"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The oversight body this claim is about.",
+    )
+    overreach_case = models.ForeignKey(
+        CLAIM_TARGETS["overreach_case"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The overreach case this claim is about.",
+    )
+    field = models.CharField(max_length=64, help_text="Name of the record's field the claim is about.")
+    value = models.CharField(
+        max_length=1000, help_text="The value the source gives, as text (a year, a name, a date)."
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="claims", help_text="Where the value comes from."
+    )
+    locator = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Where in the source: a page, section or table ("Table 2: historical partnerships").',
+    )
+    quote = models.TextField(blank=True, help_text="The passage of the source that states the value.")
+    note = models.TextField(blank=True, help_text="Editorial note on the claim.")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the claim was recorded.")
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["field", "value", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(
+                    Func(
+                        *[F(f"{target}_id") for target in CLAIM_TARGETS],
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
+                    1,
+                ),
+                name="provenance_claim_exactly_one_record",
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="provenance_claim_value_not_empty"),
+            *_claimable_field_checks(),
+            *[
+                models.UniqueConstraint(
+                    fields=[target, "field", "source", "locator", "value"],
+                    condition=Q(**{f"{target}__isnull": False}),
+                    name=f"provenance_claim_unique_per_{target}",
+                )
+                for target in CLAIM_TARGETS
+            ],
+        ]
+        indexes = [
+            models.Index(fields=[target, "field"], name=f"claim_{target[:12]}_field_idx")
+            for target in CLAIM_TARGETS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value} ({self.source_id})"
+
+    @property
+    def record(self) -> PublicRecord | None:
+        for target in CLAIM_TARGETS:
+            if getattr(self, f"{target}_id") is not None:
+                return getattr(self, target)  # type: ignore[no-any-return]
+        return None
