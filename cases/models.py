@@ -97,7 +97,9 @@ class CaseQuote(models.Model):
     speaker = models.CharField(
         max_length=300, help_text='Who said it, as the source describes them ("an anonymous community member").'
     )
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="quotes", help_text="Where it was published.")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="quotes", help_text="Where it was published."
+    )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the case page.")
 
     class Meta:

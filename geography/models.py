@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
-from django.core.exceptions import ValidationError
 from django_countries import countries
 
 from registry.constraints import choices_check, not_blank_check, slug_format_check
@@ -166,9 +166,7 @@ class Jurisdiction(models.Model):
             slug_format_check("geography_jurisdiction"),
             not_blank_check("geography_jurisdiction", "name"),
             choices_check("geography_jurisdiction", "level", JurisdictionLevel.values),
-            models.UniqueConstraint(
-                fields=["parent", "name"], name="geography_jurisdiction_unique_name_per_parent"
-            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="geography_jurisdiction_unique_name_per_parent"),
             models.CheckConstraint(
                 condition=Q(level=JurisdictionLevel.INTERNATIONAL) | Q(parent__isnull=False),
                 name="geography_jurisdiction_parent_required",

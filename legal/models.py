@@ -4,10 +4,11 @@ oversee them. A partnership's applicable law is derived from its jurisdiction's 
 from __future__ import annotations
 
 import datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from geography.models import Jurisdiction
 from provenance.models import PublicRecord, PublicRecordQuerySet
@@ -42,20 +43,20 @@ class InstrumentKind(models.TextChoices):
 
 
 class LegalInstrumentQuerySet(PublicRecordQuerySet):
-    def in_force_on(self, on: datetime.date | None = None) -> LegalInstrumentQuerySet:
+    def in_force_on(self, on: datetime.date | None = None) -> Self:
         """In force on the date: started on or before it (or, lacking a start date, adopted by that year)
         and not ended before it. Instruments of no date at all are kept: the registry cannot rule them out."""
-        day = on or datetime.date.today()
+        day = on or timezone.localdate()
         started = Q(in_force_from__lte=day) | (
             Q(in_force_from__isnull=True) & (Q(year__isnull=True) | Q(year__lte=day.year))
         )
         not_ended = Q(in_force_to__isnull=True) | Q(in_force_to__gte=day)
         return self.filter(started & not_ended)
 
-    def in_jurisdiction_chain(self, jurisdiction: Jurisdiction) -> LegalInstrumentQuerySet:
+    def in_jurisdiction_chain(self, jurisdiction: Jurisdiction) -> Self:
         return self.filter(jurisdiction__in=Jurisdiction.objects.ancestors_of(jurisdiction))
 
-    def applicable_to(self, jurisdiction: Jurisdiction, *, on: datetime.date | None = None) -> LegalInstrumentQuerySet:
+    def applicable_to(self, jurisdiction: Jurisdiction, *, on: datetime.date | None = None) -> Self:
         """Instruments in force on ``on`` in the jurisdiction or any jurisdiction above it."""
         return self.in_jurisdiction_chain(jurisdiction).in_force_on(on).select_related("jurisdiction")
 
@@ -84,7 +85,7 @@ class LegalInstrument(PublicRecord):
     summary = models.TextField(blank=True, help_text="What the instrument requires, in plain words.")
     official_url = models.URLField(max_length=1000, blank=True, help_text="Link to the official text.")
 
-    objects = LegalInstrumentQuerySet.as_manager()
+    objects = LegalInstrumentQuerySet.as_manager()  # type: ignore[misc]  # narrows the base's manager
 
     class Meta:
         ordering = ["jurisdiction__name", "short_name"]

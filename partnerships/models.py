@@ -4,7 +4,7 @@ assessed for each partnership. Also the seed's reference tables (objectives, cha
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -87,9 +87,7 @@ class PoliceDepartment(OrganisationBase):
         constraints = [
             *PublicRecord.record_constraints("partnerships_policedepartment"),
             not_blank_check("partnerships_policedepartment", "name"),
-            models.UniqueConstraint(
-                fields=["jurisdiction", "name"], name="partnerships_policedepartment_unique_name"
-            ),
+            models.UniqueConstraint(fields=["jurisdiction", "name"], name="partnerships_policedepartment_unique_name"),
         ]
         triggers = PublicRecord.record_triggers("partnerships_policedepartment")
 
@@ -126,7 +124,9 @@ class AccountabilityMechanism(PublicRecord):
 
     name = models.CharField(max_length=200, unique=True, help_text='Name, e.g. "Independent oversight".')
     recommendation = models.CharField(
-        max_length=300, blank=True, help_text='The recommendation as worded in the source ("Enforce Independent Oversight").'
+        max_length=300,
+        blank=True,
+        help_text='The recommendation as worded in the source ("Enforce Independent Oversight").',
     )
     description = models.TextField(blank=True, help_text="What the mechanism is and what evidence of it looks like.")
     expected_outcome = models.TextField(blank=True, help_text="What the mechanism is expected to achieve.")
@@ -182,28 +182,28 @@ class AssessmentStatus(models.TextChoices):
 
 
 class PartnershipQuerySet(PublicRecordQuerySet):
-    def in_region(self, region: Region | str) -> PartnershipQuerySet:
+    def in_region(self, region: Region | str) -> Self:
         if isinstance(region, str):
             return self.filter(region__slug=region)
         return self.filter(region=region)
 
-    def in_country(self, country: Country | str) -> PartnershipQuerySet:
+    def in_country(self, country: Country | str) -> Self:
         if isinstance(country, str):
             return self.filter(Q(jurisdiction__country__slug=country) | Q(jurisdiction__country__code=country.upper()))
         return self.filter(jurisdiction__country=country)
 
-    def in_jurisdiction(self, jurisdiction: Jurisdiction, *, below: bool = True) -> PartnershipQuerySet:
+    def in_jurisdiction(self, jurisdiction: Jurisdiction, *, below: bool = True) -> Self:
         """Partnerships in the jurisdiction, and by default in any jurisdiction below it."""
         if not below:
             return self.filter(jurisdiction=jurisdiction)
         return self.filter(jurisdiction__in=Jurisdiction.objects.descendants_of(jurisdiction))
 
-    def with_focus(self, focus_area: FocusArea | str) -> PartnershipQuerySet:
+    def with_focus(self, focus_area: FocusArea | str) -> Self:
         if isinstance(focus_area, str):
             return self.filter(focus_areas__slug=focus_area)
         return self.filter(focus_areas=focus_area)
 
-    def established_between(self, start: int | None = None, end: int | None = None) -> PartnershipQuerySet:
+    def established_between(self, start: int | None = None, end: int | None = None) -> Self:
         qs = self
         if start is not None:
             qs = qs.filter(year_established__gte=start)
@@ -211,15 +211,15 @@ class PartnershipQuerySet(PublicRecordQuerySet):
             qs = qs.filter(year_established__lte=end)
         return qs
 
-    def sharing_data_with_police(self) -> PartnershipQuerySet:
+    def sharing_data_with_police(self) -> Self:
         return self.filter(data_sharing__in=SHARES_DATA_WITH_POLICE)
 
-    def using_practice(self, practice: SurveillancePractice | str) -> PartnershipQuerySet:
+    def using_practice(self, practice: SurveillancePractice | str) -> Self:
         if isinstance(practice, str):
             return self.filter(surveillance_practices__slug=practice)
         return self.filter(surveillance_practices=practice)
 
-    def with_mechanism(self, mechanism: AccountabilityMechanism | str, status: str) -> PartnershipQuerySet:
+    def with_mechanism(self, mechanism: AccountabilityMechanism | str, status: str) -> Self:
         """Partnerships whose assessment of ``mechanism`` is ``status`` (present, absent or unknown)."""
         key = "mechanism__slug" if isinstance(mechanism, str) else "mechanism"
         if status == AssessmentStatus.UNKNOWN:
@@ -237,7 +237,7 @@ class PartnershipQuerySet(PublicRecordQuerySet):
             Exists(MechanismAssessment.objects.filter(partnership=OuterRef("pk"), status=status, **{key: mechanism}))
         )
 
-    def lacking(self, mechanism: AccountabilityMechanism | str) -> PartnershipQuerySet:
+    def lacking(self, mechanism: AccountabilityMechanism | str) -> Self:
         """Partnerships with no evidence that ``mechanism`` is present (absent or unknown)."""
         key = "mechanism__slug" if isinstance(mechanism, str) else "mechanism"
         return self.exclude(
@@ -248,13 +248,13 @@ class PartnershipQuerySet(PublicRecordQuerySet):
             )
         )
 
-    def with_related(self) -> PartnershipQuerySet:
+    def with_related(self) -> Self:
         """Everything a list or record page shows, in a fixed number of queries."""
         return self.select_related("region", "jurisdiction", "jurisdiction__country").prefetch_related(
             "ngos", "police_departments", "focus_areas", "surveillance_practices"
         )
 
-    def with_checklist(self) -> PartnershipQuerySet:
+    def with_checklist(self) -> Self:
         return self.prefetch_related(
             models.Prefetch(
                 "assessments",
@@ -272,9 +272,7 @@ class Partnership(PublicRecord):
     claim_target: ClassVar[str] = "partnership"
 
     name = models.CharField(max_length=300, help_text='Short name, e.g. "Safe Horizon & NYPD".')
-    ngos = models.ManyToManyField(
-        NGO, related_name="partnerships", blank=True, help_text="NGOs taking part."
-    )
+    ngos = models.ManyToManyField(NGO, related_name="partnerships", blank=True, help_text="NGOs taking part.")
     police_departments = models.ManyToManyField(
         PoliceDepartment, related_name="partnerships", blank=True, help_text="Police departments taking part."
     )
@@ -300,7 +298,9 @@ class Partnership(PublicRecord):
         blank=True,
         help_text="Year the partnership began (the editor's chosen value where sources disagree; see claims).",
     )
-    year_ended = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Year the partnership ended, if it did.")
+    year_ended = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Year the partnership ended, if it did."
+    )
     status = models.CharField(
         max_length=16,
         choices=PartnershipStatus.choices,
@@ -326,7 +326,7 @@ class Partnership(PublicRecord):
         help_text="Surveillance practices the partnership uses.",
     )
 
-    objects = PartnershipQuerySet.as_manager()
+    objects = PartnershipQuerySet.as_manager()  # type: ignore[misc]  # narrows the base's manager
 
     class Meta:
         ordering = ["name", "id"]
@@ -424,7 +424,10 @@ class Objective(PublicRecord):
 
     class Meta:
         ordering = ["position", "name"]
-        constraints = [*PublicRecord.record_constraints("partnerships_objective"), not_blank_check("partnerships_objective", "name")]
+        constraints = [
+            *PublicRecord.record_constraints("partnerships_objective"),
+            not_blank_check("partnerships_objective", "name"),
+        ]
         triggers = PublicRecord.record_triggers("partnerships_objective")
 
     def __str__(self) -> str:
@@ -441,7 +444,10 @@ class Challenge(PublicRecord):
 
     class Meta:
         ordering = ["position", "name"]
-        constraints = [*PublicRecord.record_constraints("partnerships_challenge"), not_blank_check("partnerships_challenge", "name")]
+        constraints = [
+            *PublicRecord.record_constraints("partnerships_challenge"),
+            not_blank_check("partnerships_challenge", "name"),
+        ]
         triggers = PublicRecord.record_triggers("partnerships_challenge")
 
     def __str__(self) -> str:
@@ -469,7 +475,16 @@ class StakeholderGroup(PublicRecord):
         return self.name
 
 
-for _model in (NGO, PoliceDepartment, SurveillancePractice, AccountabilityMechanism, Partnership, Objective, Challenge, StakeholderGroup):
+for _model in (
+    NGO,
+    PoliceDepartment,
+    SurveillancePractice,
+    AccountabilityMechanism,
+    Partnership,
+    Objective,
+    Challenge,
+    StakeholderGroup,
+):
     track_m2m(_model._meta.get_field("sources"))
 for _field in ("ngos", "police_departments", "focus_areas", "surveillance_practices"):
     track_m2m(Partnership._meta.get_field(_field))

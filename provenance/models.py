@@ -7,7 +7,7 @@ the editor's chosen value in its own column and every claim beside it; nothing i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import pgtrigger
 from django.db import models
@@ -45,9 +45,7 @@ class SourceQuerySet(models.QuerySet["Source"]):
 class Source(models.Model):
     """A citable document. Every public record cites one or more."""
 
-    slug = models.SlugField(
-        max_length=120, unique=True, help_text="Stable identifier used in URLs and citations."
-    )
+    slug = models.SlugField(max_length=120, unique=True, help_text="Stable identifier used in URLs and citations.")
     title = models.CharField(max_length=500, help_text="Title of the document as published.")
     publisher = models.CharField(
         max_length=300, blank=True, help_text="Organisation or outlet that published the document."
@@ -58,12 +56,8 @@ class Source(models.Model):
         max_length=2000, blank=True, help_text="An archived copy (e.g. a web archive snapshot) of the URL."
     )
     published_on = models.DateField(null=True, blank=True, help_text="Publication date, if known.")
-    accessed_on = models.DateField(
-        null=True, blank=True, help_text="Date an editor last read the document at its URL."
-    )
-    kind = models.CharField(
-        max_length=32, choices=SourceKind.choices, help_text="What sort of document this is."
-    )
+    accessed_on = models.DateField(null=True, blank=True, help_text="Date an editor last read the document at its URL.")
+    kind = models.CharField(max_length=32, choices=SourceKind.choices, help_text="What sort of document this is.")
     tier = models.CharField(
         max_length=16,
         choices=SourceTier.choices,
@@ -82,12 +76,8 @@ class Source(models.Model):
         ordering = ["title", "id"]
         constraints = [
             slug_format_check("provenance_source"),
-            models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values), name="provenance_source_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(tier__in=SourceTier.values), name="provenance_source_tier_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="provenance_source_kind_valid"),
+            models.CheckConstraint(condition=Q(tier__in=SourceTier.values), name="provenance_source_tier_valid"),
             models.CheckConstraint(
                 condition=~Q(kind=SourceKind.PRIMARY_DOCUMENT) | Q(tier=SourceTier.PRIMARY),
                 name="provenance_source_primary_document_is_primary",
@@ -171,35 +161,33 @@ CLAIM_TARGETS: dict[str, str] = {
 class PublicRecordQuerySet(models.QuerySet[Any]):
     """Querysets shared by every public, sourced record."""
 
-    def public(self) -> PublicRecordQuerySet:
+    def public(self) -> Self:
         """What may be shown to the public: published records only. Every public output starts here."""
         return self.filter(is_published=True)
 
-    def with_sources(self) -> PublicRecordQuerySet:
+    def with_sources(self) -> Self:
         return self.prefetch_related("sources")
 
-    def with_claims(self) -> PublicRecordQuerySet:
-        return self.prefetch_related(
-            models.Prefetch("claims", queryset=Claim.objects.select_related("source"))
-        )
+    def with_claims(self) -> Self:
+        return self.prefetch_related(models.Prefetch("claims", queryset=Claim.objects.select_related("source")))
 
-    def verified(self) -> PublicRecordQuerySet:
+    def verified(self) -> Self:
         return self.filter(verification_status=VerificationStatus.VERIFIED)
 
-    def with_status(self, status: str) -> PublicRecordQuerySet:
+    def with_status(self, status: str) -> Self:
         return self.filter(verification_status=status)
 
-    def disputed(self) -> PublicRecordQuerySet:
+    def disputed(self) -> Self:
         """Records with at least one field on which claims disagree."""
         return self.filter(Exists(disputed_fields_subquery(self.model)))
 
-    def undisputed(self) -> PublicRecordQuerySet:
+    def undisputed(self) -> Self:
         return self.exclude(Exists(disputed_fields_subquery(self.model)))
 
-    def real(self) -> PublicRecordQuerySet:
+    def real(self) -> Self:
         return self.filter(is_synthetic=False)
 
-    def synthetic(self) -> PublicRecordQuerySet:
+    def synthetic(self) -> Self:
         return self.filter(is_synthetic=True)
 
 
@@ -364,9 +352,7 @@ class Claim(models.Model):
         help_text="The overreach case this claim is about.",
     )
     field = models.CharField(max_length=64, help_text="Name of the record's field the claim is about.")
-    value = models.CharField(
-        max_length=1000, help_text="The value the source gives, as text (a year, a name, a date)."
-    )
+    value = models.CharField(max_length=1000, help_text="The value the source gives, as text (a year, a name, a date).")
     source = models.ForeignKey(
         Source, on_delete=models.PROTECT, related_name="claims", help_text="Where the value comes from."
     )
@@ -407,8 +393,7 @@ class Claim(models.Model):
             ],
         ]
         indexes = [
-            models.Index(fields=[target, "field"], name=f"claim_{target[:12]}_field_idx")
-            for target in CLAIM_TARGETS
+            models.Index(fields=[target, "field"], name=f"claim_{target[:12]}_field_idx") for target in CLAIM_TARGETS
         ]
 
     def __str__(self) -> str:
@@ -418,5 +403,5 @@ class Claim(models.Model):
     def record(self) -> PublicRecord | None:
         for target in CLAIM_TARGETS:
             if getattr(self, f"{target}_id") is not None:
-                return getattr(self, target)  # type: ignore[no-any-return]
+                return getattr(self, target)
         return None

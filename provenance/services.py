@@ -52,7 +52,9 @@ def m2m_set(*, obj: models.Model, field: str, targets: Iterable[models.Model]) -
 
 
 def source_upsert(*, slug: str, title: str, kind: str, tier: str, **values: Any) -> Source:
-    source, _ = record_upsert(model=Source, lookup={"slug": slug}, values={"title": title, "kind": kind, "tier": tier, **values})
+    source, _ = record_upsert(
+        model=Source, lookup={"slug": slug}, values={"title": title, "kind": kind, "tier": tier, **values}
+    )
     return source
 
 

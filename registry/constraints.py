@@ -12,9 +12,7 @@ EARLIEST_YEAR = 1800
 
 def slug_format_check(prefix: str, field: str = "slug") -> models.CheckConstraint:
     """Slugs are lowercase ASCII words joined by single hyphens, so citations stay clean."""
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__regex": SLUG_PATTERN}), name=f"{prefix}_{field}_format"
-    )
+    return models.CheckConstraint(condition=Q(**{f"{field}__regex": SLUG_PATTERN}), name=f"{prefix}_{field}_format")
 
 
 def year_range_check(prefix: str, field: str) -> models.CheckConstraint:

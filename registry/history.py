@@ -7,7 +7,6 @@ Commands that write run inside ``command_context`` so every event says which com
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +17,7 @@ from django.db import models
 
 def track_changes(**kwargs: Any) -> Any:
     """Decorator: snapshot the row on every insert, update (when a field changed) and delete."""
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **kwargs
-    )
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **kwargs)
 
 
 def track_m2m(field: Any) -> None:
@@ -39,5 +36,5 @@ def track_m2m(field: Any) -> None:
 @contextmanager
 def command_context(name: str, **extra: Any) -> Iterator[None]:
     """Attach the command's name (never its arguments' personal data) to every event it causes."""
-    with pghistory.context(command=name, argv=[a for a in sys.argv[1:2]], **extra):
+    with pghistory.context(command=name, **extra):
         yield

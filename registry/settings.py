@@ -41,14 +41,11 @@ SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. "
-            "Set DJANGO_DEBUG=true for local development."
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. Set DJANGO_DEBUG=true for local development."
         )
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS: list[str] = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
-)
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

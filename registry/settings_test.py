@@ -2,9 +2,9 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")  # noqa: S105
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 
-from registry.settings import *  # noqa: E402,F403
+from registry.settings import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

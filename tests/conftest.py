@@ -9,12 +9,12 @@ from tests import factories
 
 
 @pytest.fixture
-def editor(db):  # noqa: ANN001
+def editor(db):
     return factories.UserFactory(username="editor", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def admin_client(editor) -> Client:  # noqa: ANN001
+def admin_client(editor) -> Client:
     client = Client()
     client.force_login(editor)
     return client
@@ -26,5 +26,5 @@ def anon_client() -> Client:
 
 
 @pytest.fixture
-def partnership(db):  # noqa: ANN001
+def partnership(db):
     return factories.PartnershipFactory()

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def chain():
-    world = Jurisdiction.objects.create(slug="international", name="International", level=JurisdictionLevel.INTERNATIONAL)
-    eu = Jurisdiction.objects.create(slug="eu", name="European Union", level=JurisdictionLevel.SUPRANATIONAL, parent=world)
+    world = Jurisdiction.objects.create(
+        slug="international", name="International", level=JurisdictionLevel.INTERNATIONAL
+    )
+    eu = Jurisdiction.objects.create(
+        slug="eu", name="European Union", level=JurisdictionLevel.SUPRANATIONAL, parent=world
+    )
     france = factories.JurisdictionFactory(slug="france", name="France", parent=eu, country__code="FR")
     paris = Jurisdiction.objects.create(
         slug="paris", name="Paris", level=JurisdictionLevel.CITY, parent=france, country=france.country
@@ -31,9 +35,14 @@ def test_ancestors_run_from_the_jurisdiction_to_the_root(chain):
 
 def test_applicable_law_comes_from_every_level_above_and_respects_dates(chain):
     world, eu, france, paris, other = chain
-    gdpr = factories.LegalInstrumentFactory(short_name="GDPR", jurisdiction=eu, in_force_from=datetime.date(2018, 5, 25))
+    gdpr = factories.LegalInstrumentFactory(
+        short_name="GDPR", jurisdiction=eu, in_force_from=datetime.date(2018, 5, 25)
+    )
     old = factories.LegalInstrumentFactory(
-        short_name="DPD", jurisdiction=eu, in_force_from=datetime.date(1998, 10, 24), in_force_to=datetime.date(2018, 5, 24)
+        short_name="DPD",
+        jurisdiction=eu,
+        in_force_from=datetime.date(1998, 10, 24),
+        in_force_to=datetime.date(2018, 5, 24),
     )
     un = factories.LegalInstrumentFactory(short_name="UN report", jurisdiction=world, year=2022, in_force_from=None)
     factories.LegalInstrumentFactory(short_name="CCPA", jurisdiction=other)

@@ -1,8 +1,8 @@
 """The home page answers with the registry's figures and its partnerships, in a fixed number of queries."""
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from provenance.services import claim_add
 from tests import factories
