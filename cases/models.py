@@ -82,7 +82,7 @@ class OverreachCase(PublicRecord):
             year_range_check("cases_overreachcase", "year"),
             choices_check("cases_overreachcase", "found_by_kind", FinderKind.values),
         ]
-        triggers = PublicRecord.record_triggers("cases_overreachcase")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.title

@@ -166,7 +166,11 @@ class Jurisdiction(models.Model):
             slug_format_check("geography_jurisdiction"),
             not_blank_check("geography_jurisdiction", "name"),
             choices_check("geography_jurisdiction", "level", JurisdictionLevel.values),
-            models.UniqueConstraint(fields=["parent", "name"], name="geography_jurisdiction_unique_name_per_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                name="geography_jurisdiction_unique_name_per_parent",
+                nulls_distinct=False,  # two roots of the same name are duplicates too
+            ),
             models.CheckConstraint(
                 condition=Q(level=JurisdictionLevel.INTERNATIONAL) | Q(parent__isnull=False),
                 name="geography_jurisdiction_parent_required",

@@ -106,7 +106,7 @@ class LegalInstrument(PublicRecord):
             ),
         ]
         indexes = [models.Index(fields=["in_force_from", "in_force_to"], name="instrument_in_force_idx")]
-        triggers = PublicRecord.record_triggers("legal_legalinstrument")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.short_name
@@ -151,7 +151,7 @@ class OversightBody(PublicRecord):
             choices_check("legal_oversightbody", "kind", OversightKind.values),
             models.UniqueConstraint(fields=["jurisdiction", "name"], name="legal_oversightbody_unique_name"),
         ]
-        triggers = PublicRecord.record_triggers("legal_oversightbody")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name

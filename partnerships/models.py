@@ -70,7 +70,7 @@ class NGO(OrganisationBase):
             not_blank_check("partnerships_ngo", "name"),
             models.UniqueConstraint(fields=["jurisdiction", "name"], name="partnerships_ngo_unique_name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_ngo")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -89,7 +89,7 @@ class PoliceDepartment(OrganisationBase):
             not_blank_check("partnerships_policedepartment", "name"),
             models.UniqueConstraint(fields=["jurisdiction", "name"], name="partnerships_policedepartment_unique_name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_policedepartment")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -112,7 +112,7 @@ class SurveillancePractice(PublicRecord):
             *PublicRecord.record_constraints("partnerships_surveillancepractice"),
             not_blank_check("partnerships_surveillancepractice", "name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_surveillancepractice")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -138,7 +138,7 @@ class AccountabilityMechanism(PublicRecord):
             *PublicRecord.record_constraints("partnerships_accountabilitymechanism"),
             not_blank_check("partnerships_accountabilitymechanism", "name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_accountabilitymechanism")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -355,7 +355,7 @@ class Partnership(PublicRecord):
             models.Index(fields=["verification_status"], name="partnership_verif_idx"),
             models.Index(fields=["updated_at"], name="partnership_updated_idx"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_partnership")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -428,7 +428,7 @@ class Objective(PublicRecord):
             *PublicRecord.record_constraints("partnerships_objective"),
             not_blank_check("partnerships_objective", "name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_objective")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -448,7 +448,7 @@ class Challenge(PublicRecord):
             *PublicRecord.record_constraints("partnerships_challenge"),
             not_blank_check("partnerships_challenge", "name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_challenge")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name
@@ -469,7 +469,7 @@ class StakeholderGroup(PublicRecord):
             *PublicRecord.record_constraints("partnerships_stakeholdergroup"),
             not_blank_check("partnerships_stakeholdergroup", "name"),
         ]
-        triggers = PublicRecord.record_triggers("partnerships_stakeholdergroup")
+        triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
         return self.name

@@ -227,6 +227,12 @@ class PublicRecord(models.Model):
     is_published = models.BooleanField(
         default=False, help_text="Only published records appear on public pages, in the API and in exports."
     )
+    first_published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the record was first published (set by the database); its slug is frozen from then on.",
+    )
     is_synthetic = models.BooleanField(
         default=False,
         help_text="Generated test data for benchmarks; never real, and labelled as synthetic wherever shown.",
@@ -253,14 +259,28 @@ class PublicRecord(models.Model):
         ]
 
     @classmethod
-    def record_triggers(cls, prefix: str) -> list[pgtrigger.Trigger]:
-        """Published slugs are cited by others: the database refuses to change them."""
+    def record_triggers(cls) -> list[pgtrigger.Trigger]:
+        """Published slugs are cited by others: once a record has been published, the database refuses to
+        change its slug (even after unpublishing) or to forget that it was published."""
         return [
+            pgtrigger.Trigger(
+                name="stamp_first_publication",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                # Kept once set, whatever a save() sends (the Python object never learns the stamp).
+                func=(
+                    "IF TG_OP = 'UPDATE' AND OLD.first_published_at IS NOT NULL THEN "
+                    "NEW.first_published_at := OLD.first_published_at; "
+                    "ELSIF NEW.is_published AND NEW.first_published_at IS NULL THEN "
+                    "NEW.first_published_at := NOW(); END IF; RETURN NEW;"
+                ),
+            ),
             pgtrigger.Protect(
-                name=f"{prefix}_stable_slug"[:43],
+                name="stable_slug",
                 operation=pgtrigger.Update,
-                condition=pgtrigger.Q(old__is_published=True, old__slug__df=pgtrigger.F("new__slug")),
-            )
+                condition=pgtrigger.Q(old__first_published_at__isnull=False)
+                & pgtrigger.Q(old__slug__df=pgtrigger.F("new__slug")),
+            ),
         ]
 
     def disputed_fields(self) -> list[str]:

@@ -17,20 +17,32 @@ from django.db import models
 
 def track_changes(**kwargs: Any) -> Any:
     """Decorator: snapshot the row on every insert, update (when a field changed) and delete."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **kwargs)
+    return pghistory.track(
+        pghistory.InsertEvent(),
+        # An update event only when a real field changed: a save() that only touches updated_at records nothing.
+        pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
+        pghistory.DeleteEvent(),
+        **kwargs,
+    )
 
 
 def track_m2m(field: Any) -> None:
-    """Record additions to and removals from a many-to-many relation (its through table)."""
+    """Record additions to and removals from a many-to-many relation.
+
+    Django keeps no migration state for auto-created through tables, so triggers cannot hang on them
+    directly; pghistory's documented pattern tracks a proxy of the through model instead."""
     through: type[models.Model] = field.remote_field.through
     owner = field.model
+    name = f"{owner.__name__}{field.name.title().replace('_', '')}"
+    meta = type("Meta", (), {"proxy": True, "app_label": owner._meta.app_label})
+    proxy = type(f"{name}Link", (through,), {"__module__": owner.__module__, "Meta": meta})
     pghistory.track(
         pghistory.InsertEvent("add"),
         pghistory.DeleteEvent("remove"),
         obj_field=None,  # the link row itself has no lasting identity; its two ends are kept
         app_label=owner._meta.app_label,
-        model_name=f"{owner.__name__}{field.name.title().replace('_', '')}Event",
-    )(through)
+        model_name=f"{name}Event",
+    )(proxy)
 
 
 @contextmanager

@@ -34,7 +34,7 @@ class UserFactory(DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"editor{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@registry.test")
-    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password-1234")
+    password = factory.django.Password("a-long-test-password-1234")
 
 
 class RegionFactory(DjangoModelFactory):
