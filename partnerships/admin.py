@@ -1,0 +1,194 @@
+"""Admin for partnerships, the organisations in them, surveillance practices, the accountability
+checklist and the seed's reference tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import CharField, F, Func, Value
+from django.http import HttpRequest
+
+from partnerships.models import (
+    NGO,
+    AccountabilityMechanism,
+    Challenge,
+    FocusArea,
+    MechanismAssessment,
+    Objective,
+    Partnership,
+    PoliceDepartment,
+    StakeholderGroup,
+    SurveillancePractice,
+)
+from provenance.admin import COMPACT_TEXT, claim_inline
+from registry.admin import RECORD_LIST_FILTERS, DisputedFilter, PublicRecordAdmin, RegistryModelAdmin
+
+RECORD_COLUMNS = ["verification", "is_published", "is_synthetic", "updated_at"]
+
+
+@admin.register(FocusArea)
+class FocusAreaAdmin(RegistryModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class OrganisationAdmin(PublicRecordAdmin):
+    """NGOs and police departments: searchable by any of their aliases too ("NYPD")."""
+
+    list_display = [
+        "name",
+        "jurisdiction",
+        "verification",
+        "disputed",
+        "is_published",
+        "is_synthetic",
+        "updated_at",
+    ]
+    list_select_related = ["jurisdiction"]
+    list_filter = [*RECORD_LIST_FILTERS, DisputedFilter, "jurisdiction__level"]
+    search_fields = ["name", "slug", "aliases_text", "website"]
+    autocomplete_fields = ["jurisdiction", "sources"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # "aliases_text" is searchable like a column: the aliases joined by spaces.
+        aliases_text = Func(F("aliases"), Value(" "), function="array_to_string", output_field=CharField())
+        return super().get_queryset(request).alias(aliases_text=aliases_text)
+
+
+@admin.register(NGO)
+class NGOAdmin(OrganisationAdmin):
+    inlines = [claim_inline("ngo")]
+
+
+@admin.register(PoliceDepartment)
+class PoliceDepartmentAdmin(OrganisationAdmin):
+    inlines = [claim_inline("police_department")]
+
+
+@admin.register(SurveillancePractice)
+class SurveillancePracticeAdmin(PublicRecordAdmin):
+    list_display = [
+        "name",
+        "implementation",
+        "verification",
+        "disputed",
+        "is_published",
+        "is_synthetic",
+        "updated_at",
+    ]
+    list_filter = [*RECORD_LIST_FILTERS, DisputedFilter]
+    search_fields = ["name", "slug"]
+    autocomplete_fields = ["sources"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [claim_inline("surveillance_practice")]
+
+
+@admin.register(AccountabilityMechanism)
+class AccountabilityMechanismAdmin(PublicRecordAdmin):
+    list_display = ["position", "name", "recommendation", *RECORD_COLUMNS]
+    list_display_links = ["name"]
+    list_filter = list(RECORD_LIST_FILTERS)
+    search_fields = ["name", "slug", "recommendation"]
+    autocomplete_fields = ["sources"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MechanismAssessmentInline(admin.TabularInline):
+    """The partnership's accountability checklist: one row per mechanism, with its evidence."""
+
+    model = MechanismAssessment
+    extra = 1
+    fields = ["mechanism", "status", "evidence", "note"]
+    autocomplete_fields = ["mechanism", "evidence"]
+    formfield_overrides = COMPACT_TEXT
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("mechanism", "evidence")
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(PublicRecordAdmin):
+    list_display = [
+        "name",
+        "region",
+        "jurisdiction",
+        "year_established",
+        "status",
+        "data_sharing",
+        "verification",
+        "disputed",
+        "is_published",
+        "is_synthetic",
+        "updated_at",
+    ]
+    list_select_related = ["region", "jurisdiction"]
+    list_filter = [
+        *RECORD_LIST_FILTERS,
+        DisputedFilter,
+        "status",
+        "data_sharing",
+        "formalisation",
+        "region",
+        "jurisdiction__level",
+        "focus_areas",
+        "surveillance_practices",
+        "updated_at",
+    ]
+    search_fields = ["name", "slug", "ngos__name", "police_departments__name"]
+    autocomplete_fields = [
+        "ngos",
+        "police_departments",
+        "region",
+        "jurisdiction",
+        "focus_areas",
+        "surveillance_practices",
+        "sources",
+    ]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [claim_inline("partnership"), MechanismAssessmentInline]
+    # A million rows: newest changes first on the updated_at index, and no second COUNT(*) per page.
+    ordering = ["-updated_at"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per filter choice would each scan the table
+
+
+@admin.register(MechanismAssessment)
+class MechanismAssessmentAdmin(RegistryModelAdmin):
+    list_display = ["partnership", "mechanism", "status", "evidence", "updated_at"]
+    list_select_related = ["partnership", "mechanism", "evidence"]
+    list_filter = ["status", "mechanism"]
+    search_fields = ["partnership__name", "mechanism__name", "note"]
+    autocomplete_fields = ["partnership", "mechanism", "evidence"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per filter choice would each scan the table
+    formfield_overrides = COMPACT_TEXT
+
+
+class ReferenceTableAdmin(PublicRecordAdmin):
+    """The seed's reference tables (objectives, challenges, stakeholder groups), kept in table order."""
+
+    list_display = ["position", "name", *RECORD_COLUMNS]
+    list_display_links = ["name"]
+    list_filter = list(RECORD_LIST_FILTERS)
+    search_fields = ["name", "slug"]
+    autocomplete_fields = ["sources"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(ReferenceTableAdmin):
+    pass
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(ReferenceTableAdmin):
+    pass
+
+
+@admin.register(StakeholderGroup)
+class StakeholderGroupAdmin(ReferenceTableAdmin):
+    pass
