@@ -106,7 +106,11 @@ class CaseQuote(models.Model):
         ordering = ["case", "position", "id"]
         constraints = [
             not_blank_check("cases_casequote", "text"),
-            models.UniqueConstraint(fields=["case", "text"], name="cases_casequote_unique_text"),
+            models.UniqueConstraint(
+                fields=["case", "text"],
+                name="cases_casequote_unique_text",
+                violation_error_message="This case already has this quote.",
+            ),
         ]
 
     def __str__(self) -> str:

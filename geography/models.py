@@ -56,7 +56,11 @@ class Country(models.Model):
         verbose_name_plural = "countries"
         constraints = [
             slug_format_check("geography_country"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{2}$"), name="geography_country_code_iso"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2}$"),
+                name="geography_country_code_iso",
+                violation_error_message="The country code must be two capital letters (ISO 3166-1 alpha-2), e.g. GB.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,24 +173,29 @@ class Jurisdiction(models.Model):
             models.UniqueConstraint(
                 fields=["parent", "name"],
                 name="geography_jurisdiction_unique_name_per_parent",
+                violation_error_message="A jurisdiction of this name already sits under that parent.",
                 nulls_distinct=False,  # two roots of the same name are duplicates too
             ),
             models.CheckConstraint(
                 condition=Q(level=JurisdictionLevel.INTERNATIONAL) | Q(parent__isnull=False),
                 name="geography_jurisdiction_parent_required",
+                violation_error_message="Only the international root may have no parent jurisdiction.",
             ),
             models.CheckConstraint(
                 condition=Q(parent__isnull=True) | ~Q(parent=F("pk")),
                 name="geography_jurisdiction_not_own_parent",
+                violation_error_message="A jurisdiction cannot be its own parent.",
             ),
             models.CheckConstraint(
                 condition=Q(level__in=[JurisdictionLevel.INTERNATIONAL, JurisdictionLevel.SUPRANATIONAL])
                 | Q(country__isnull=False),
                 name="geography_jurisdiction_country_required",
+                violation_error_message="A national, subnational or city jurisdiction needs a country.",
             ),
             models.CheckConstraint(
                 condition=Q(subdivision_code="") | Q(subdivision_code__regex=r"^[A-Z]{2}-[A-Z0-9]{1,3}$"),
                 name="geography_jurisdiction_subdivision_iso",
+                violation_error_message="The subdivision code must be an ISO 3166-2 code such as US-CA.",
             ),
         ]
 

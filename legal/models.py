@@ -100,9 +100,12 @@ class LegalInstrument(PublicRecord):
                 | Q(in_force_to__isnull=True)
                 | Q(in_force_from__lte=F("in_force_to")),
                 name="legal_legalinstrument_in_force_dates_ordered",
+                violation_error_message="The instrument cannot stop being in force before it starts.",
             ),
             models.UniqueConstraint(
-                fields=["jurisdiction", "short_name"], name="legal_legalinstrument_unique_short_name"
+                fields=["jurisdiction", "short_name"],
+                name="legal_legalinstrument_unique_short_name",
+                violation_error_message="This jurisdiction already has an instrument with this short name.",
             ),
         ]
         indexes = [models.Index(fields=["in_force_from", "in_force_to"], name="instrument_in_force_idx")]
@@ -149,7 +152,11 @@ class OversightBody(PublicRecord):
             *PublicRecord.record_constraints("legal_oversightbody"),
             not_blank_check("legal_oversightbody", "name"),
             choices_check("legal_oversightbody", "kind", OversightKind.values),
-            models.UniqueConstraint(fields=["jurisdiction", "name"], name="legal_oversightbody_unique_name"),
+            models.UniqueConstraint(
+                fields=["jurisdiction", "name"],
+                name="legal_oversightbody_unique_name",
+                violation_error_message="This jurisdiction already has an oversight body of this name.",
+            ),
         ]
         triggers = PublicRecord.record_triggers()
 

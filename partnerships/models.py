@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
@@ -68,8 +69,13 @@ class NGO(OrganisationBase):
         constraints = [
             *PublicRecord.record_constraints("partnerships_ngo"),
             not_blank_check("partnerships_ngo", "name"),
-            models.UniqueConstraint(fields=["jurisdiction", "name"], name="partnerships_ngo_unique_name"),
+            models.UniqueConstraint(
+                fields=["jurisdiction", "name"],
+                name="partnerships_ngo_unique_name",
+                violation_error_message="This jurisdiction already has an NGO of this name.",
+            ),
         ]
+        indexes = [GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="ngo_name_trgm")]
         triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
@@ -87,8 +93,13 @@ class PoliceDepartment(OrganisationBase):
         constraints = [
             *PublicRecord.record_constraints("partnerships_policedepartment"),
             not_blank_check("partnerships_policedepartment", "name"),
-            models.UniqueConstraint(fields=["jurisdiction", "name"], name="partnerships_policedepartment_unique_name"),
+            models.UniqueConstraint(
+                fields=["jurisdiction", "name"],
+                name="partnerships_policedepartment_unique_name",
+                violation_error_message="This jurisdiction already has a police department of this name.",
+            ),
         ]
+        indexes = [GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="police_name_trgm")]
         triggers = PublicRecord.record_triggers()
 
     def __str__(self) -> str:
@@ -272,7 +283,9 @@ class Partnership(PublicRecord):
     claim_target: ClassVar[str] = "partnership"
 
     name = models.CharField(max_length=300, help_text='Short name, e.g. "Safe Horizon & NYPD".')
-    ngos = models.ManyToManyField(NGO, related_name="partnerships", blank=True, help_text="NGOs taking part.")
+    ngos = models.ManyToManyField(
+        NGO, related_name="partnerships", blank=True, verbose_name="NGOs", help_text="NGOs taking part."
+    )
     police_departments = models.ManyToManyField(
         PoliceDepartment, related_name="partnerships", blank=True, help_text="Police departments taking part."
     )
@@ -340,10 +353,12 @@ class Partnership(PublicRecord):
                 | Q(year_established__isnull=True)
                 | Q(year_ended__gte=F("year_established")),
                 name="partnerships_partnership_ended_after_established",
+                violation_error_message="A partnership cannot end before it was established.",
             ),
             models.CheckConstraint(
                 condition=Q(year_ended__isnull=True) | Q(status=PartnershipStatus.ENDED),
                 name="partnerships_partnership_end_year_only_if_ended",
+                violation_error_message="Only an ended partnership can have an end year.",
             ),
             choices_check("partnerships_partnership", "status", PartnershipStatus.values),
             choices_check("partnerships_partnership", "formalisation", Formalisation.values),
@@ -354,6 +369,9 @@ class Partnership(PublicRecord):
             models.Index(fields=["data_sharing"], name="partnership_sharing_idx"),
             models.Index(fields=["verification_status"], name="partnership_verif_idx"),
             models.Index(fields=["updated_at"], name="partnership_updated_idx"),
+            models.Index(fields=["name", "id"], name="partnership_name_idx"),
+            # Editors and readers search names by fragments ("horizon"): trigram index for icontains.
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="partnership_name_trgm"),
         ]
         triggers = PublicRecord.record_triggers()
 
@@ -401,12 +419,15 @@ class MechanismAssessment(models.Model):
         ordering = ["mechanism__position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["partnership", "mechanism"], name="partnerships_assessment_one_per_mechanism"
+                fields=["partnership", "mechanism"],
+                name="partnerships_assessment_one_per_mechanism",
+                violation_error_message="This partnership already has an assessment of this mechanism.",
             ),
             choices_check("partnerships_mechanismassessment", "status", AssessmentStatus.values),
             models.CheckConstraint(
                 condition=Q(status=AssessmentStatus.UNKNOWN) | Q(evidence__isnull=False),
                 name="partnerships_assessment_evidence_required",
+                violation_error_message="Saying a mechanism is present or absent needs an evidence source; otherwise choose unknown.",
             ),
         ]
 

@@ -76,18 +76,32 @@ class Source(models.Model):
         ordering = ["title", "id"]
         constraints = [
             slug_format_check("provenance_source"),
-            models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="provenance_source_kind_valid"),
-            models.CheckConstraint(condition=Q(tier__in=SourceTier.values), name="provenance_source_tier_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values),
+                name="provenance_source_kind_valid",
+                violation_error_message="Unknown kind of source.",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=SourceTier.values),
+                name="provenance_source_tier_valid",
+                violation_error_message="Unknown source tier.",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind=SourceKind.PRIMARY_DOCUMENT) | Q(tier=SourceTier.PRIMARY),
                 name="provenance_source_primary_document_is_primary",
+                violation_error_message="A primary document is a primary source: set the tier to primary.",
             ),
-            models.CheckConstraint(condition=~Q(title=""), name="provenance_source_title_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="provenance_source_title_not_empty",
+                violation_error_message="A source needs a title.",
+            ),
             models.CheckConstraint(
                 condition=Q(published_on__isnull=True)
                 | Q(accessed_on__isnull=True)
                 | Q(published_on__lte=F("accessed_on")),
                 name="provenance_source_published_before_accessed",
+                violation_error_message="A source cannot be accessed before it was published.",
             ),
         ]
 
@@ -255,6 +269,7 @@ class PublicRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(verification_status__in=VerificationStatus.values),
                 name=f"{prefix}_verification_status_valid",
+                violation_error_message="Unknown verification status.",
             ),
         ]
 
@@ -298,6 +313,7 @@ def _claimable_field_checks() -> list[models.BaseConstraint]:
             models.CheckConstraint(
                 condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
                 name=f"provenance_claim_{target}_field_valid",
+                violation_error_message=f"A {target.replace('_', ' ')} claim can only be about: {', '.join(fields)}.",
             )
         )
     return checks
@@ -400,14 +416,20 @@ class Claim(models.Model):
                     1,
                 ),
                 name="provenance_claim_exactly_one_record",
+                violation_error_message="A claim is about exactly one record.",
             ),
-            models.CheckConstraint(condition=~Q(value=""), name="provenance_claim_value_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(value=""),
+                name="provenance_claim_value_not_empty",
+                violation_error_message="A claim needs a value.",
+            ),
             *_claimable_field_checks(),
             *[
                 models.UniqueConstraint(
                     fields=[target, "field", "source", "locator", "value"],
                     condition=Q(**{f"{target}__isnull": False}),
                     name=f"provenance_claim_unique_per_{target}",
+                    violation_error_message="This source already makes this claim at this place.",
                 )
                 for target in CLAIM_TARGETS
             ],

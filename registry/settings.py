@@ -182,6 +182,7 @@ SECURE_PROXY_SSL_HEADER = (
 PGHISTORY_APPEND_ONLY = True
 PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = True
 PGHISTORY_ADMIN_ALL_EVENTS = False
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"  # the events list shows user and URL columns
 
 # --- REST framework (the public API is a later issue; secure defaults now) --------------------------
 REST_FRAMEWORK = {

@@ -220,7 +220,7 @@ def test_a_database_constraint_is_a_form_error_not_a_server_error(admin_client: 
     response = admin_client.post(url, data)
 
     assert response.status_code == 200
-    assert "partnerships_partnership_end_year_only_if_ended" in response.content.decode()
+    assert "Only an ended partnership can have an end year." in response.content.decode()
     partnership.refresh_from_db()
     assert partnership.year_ended is None
 

@@ -434,7 +434,10 @@ def test_full_clean_reports_a_broken_check_constraint(fields: dict[str, Any], co
     partnership = _unsaved_partnership(**fields)
     with pytest.raises(ValidationError) as caught:
         partnership.full_clean()
-    assert constraint in str(caught.value)
+    # The editor reads the constraint's own sentence, not its database name.
+    declared = next(c for c in Partnership._meta.constraints if c.name == constraint)
+    assert declared.violation_error_message in str(caught.value)
+    assert constraint not in str(caught.value)
 
 
 def test_full_clean_reports_a_broken_unique_constraint() -> None:
@@ -442,7 +445,7 @@ def test_full_clean_reports_a_broken_unique_constraint() -> None:
     duplicate = factories.NGOFactory.build(name="Safe Horizon", slug="safe-horizon-2", jurisdiction=first.jurisdiction)
     with pytest.raises(ValidationError) as caught:
         duplicate.full_clean()
-    assert "already exists" in str(caught.value)
+    assert "This jurisdiction already has an NGO of this name." in str(caught.value)
 
 
 def test_full_clean_accepts_a_valid_record() -> None:
