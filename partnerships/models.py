@@ -427,7 +427,9 @@ class MechanismAssessment(models.Model):
             models.CheckConstraint(
                 condition=Q(status=AssessmentStatus.UNKNOWN) | Q(evidence__isnull=False),
                 name="partnerships_assessment_evidence_required",
-                violation_error_message="Saying a mechanism is present or absent needs an evidence source; otherwise choose unknown.",
+                violation_error_message=(
+                    "Saying a mechanism is present or absent needs an evidence source; otherwise choose unknown."
+                ),
             ),
         ]
 

@@ -382,12 +382,12 @@ def test_a_published_slug_cannot_change_but_a_draft_slug_can(model: type[models.
     # pgtrigger's Protect raises a PL/pgSQL exception (SQLSTATE P0001), which Django wraps as ProgrammingError.
     assert isinstance(caught.value.__cause__, psycopg.errors.RaiseException)
     assert f"pgtrigger: Cannot update rows from {model._meta.db_table} table" in str(caught.value)
-    assert model._default_manager.get(pk=published.pk).slug == published.slug  # type: ignore[attr-defined]
+    assert model._default_manager.get(pk=published.pk).slug == published.slug
 
     # Other fields of a published record still change, and so does a draft's slug.
     model._default_manager.filter(pk=published.pk).update(editorial_note="Checked again.")
     model._default_manager.filter(pk=draft_record.pk).update(slug="a-draft-slug")
-    assert model._default_manager.get(pk=draft_record.pk).slug == "a-draft-slug"  # type: ignore[attr-defined]
+    assert model._default_manager.get(pk=draft_record.pk).slug == "a-draft-slug"
 
 
 def test_a_slug_can_be_fixed_in_the_same_update_that_publishes_the_record() -> None:
@@ -436,7 +436,7 @@ def test_full_clean_reports_a_broken_check_constraint(fields: dict[str, Any], co
         partnership.full_clean()
     # The editor reads the constraint's own sentence, not its database name.
     declared = next(c for c in Partnership._meta.constraints if c.name == constraint)
-    assert declared.violation_error_message in str(caught.value)
+    assert str(declared.violation_error_message) in str(caught.value)
     assert constraint not in str(caught.value)
 
 

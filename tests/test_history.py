@@ -61,7 +61,6 @@ EVENT_MODELS = _event_models()
 TRACKED_MODELS = {event_model.pgh_tracked_model._meta.concrete_model for event_model in EVENT_MODELS}
 
 
-
 def _label(model: type[models.Model]) -> str:
     return model._meta.label
 
@@ -95,12 +94,12 @@ def bare_partnership(**kwargs: Any) -> Partnership:
 
 def labels(obj: models.Model) -> list[str]:
     """The record's history, oldest first, as event labels."""
-    event_model = type(obj).pgh_event_model  # type: ignore[attr-defined]
+    event_model = type(obj).pgh_event_model
     return list(event_model.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id").values_list("pgh_label", flat=True))
 
 
 def partnership_events(label: str) -> models.QuerySet[Any]:
-    return Partnership.pgh_event_model.objects.filter(pgh_label=label)  # type: ignore[attr-defined]
+    return Partnership.pgh_event_model.objects.filter(pgh_label=label)
 
 
 # --- Coverage --------------------------------------------------------------------------------------------------
@@ -315,7 +314,7 @@ def test_a_write_made_in_a_request_carries_user_and_path_but_no_body_or_query(ad
     path = f"/test-only/source/{source.pk}/retitle/"
     response = admin_client.post(f"{path}?token=secret-query", {"title": "New title", "note": "secret-body"})
     assert response.status_code == 204
-    event = Source.pgh_event_model.objects.get(pgh_obj_id=source.pk, pgh_label="update")  # type: ignore[attr-defined]
+    event = Source.pgh_event_model.objects.get(pgh_obj_id=source.pk, pgh_label="update")
     assert event.title == "New title"
     _only_path_and_user(_context(event), user_id=editor.pk, path=path)
 
@@ -329,7 +328,7 @@ def test_an_admin_edit_carries_user_and_path_but_no_body_or_query(admin_client: 
     data = admin_change_form_data(page, title="New title", _save="Save")
     response = admin_client.post(f"{path}?secret=1", data)
     assert response.status_code == 302, getattr(response, "context_data", {}).get("errors")
-    event = Source.pgh_event_model.objects.get(pgh_obj_id=source.pk, pgh_label="update")  # type: ignore[attr-defined]
+    event = Source.pgh_event_model.objects.get(pgh_obj_id=source.pk, pgh_label="update")
     assert event.title == "New title"
     _only_path_and_user(_context(event), user_id=editor.pk, path=path)
 
@@ -338,7 +337,7 @@ def test_a_write_in_a_command_context_carries_the_command_name() -> None:
     with command_context("import_seed"):
         source = factories.SourceFactory.create()
         Source.objects.filter(pk=source.pk).update(title="Renamed by the import")
-    events = Source.pgh_event_model.objects.filter(pgh_obj_id=source.pk)  # type: ignore[attr-defined]
+    events = Source.pgh_event_model.objects.filter(pgh_obj_id=source.pk)
     assert [(e.pgh_label, _context(e)["command"]) for e in events.order_by("pgh_id")] == [
         ("insert", "import_seed"),
         ("update", "import_seed"),
@@ -348,5 +347,5 @@ def test_a_write_in_a_command_context_carries_the_command_name() -> None:
 
 def test_a_write_outside_any_request_or_command_has_no_context() -> None:
     claim = factories.ClaimFactory.create()
-    event = Claim.pgh_event_model.objects.get(pgh_obj_id=claim.pk)  # type: ignore[attr-defined]
+    event = Claim.pgh_event_model.objects.get(pgh_obj_id=claim.pk)
     assert event.pgh_context is None
