@@ -297,7 +297,15 @@ class PublicRecordAdmin(RegistryModelAdmin):
             fields.append("disputed_fields")
         if self._model_has("first_published_at") and "first_published_at" not in fields:
             fields.append("first_published_at")
+        # Derived from the evidence (sources and claims) on every save, never typed in.
+        if "verification_status" not in fields:
+            fields.append("verification_status")
         return fields
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the record, its sources and its claims are saved, its status follows the evidence."""
+        super().save_related(request, form, formsets, change)
+        record_verification_refresh(record=form.instance)
 
     @admin.display(description="verification", ordering="verification_status")
     def verification(self, obj: Any) -> str:

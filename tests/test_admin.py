@@ -383,3 +383,30 @@ def test_admin_rules(rf: Any, editor: Any, model_admin: Any):
         field = next((f for f in model_admin.model._meta.fields if f.name == column), None)
         if field is not None and field.many_to_one:
             assert column in model_admin.list_select_related, f"{column} in list_display needs list_select_related"
+
+
+def test_verification_status_follows_the_evidence_saved_in_the_admin(admin_client: Client):
+    """Adding a contradicting claim in the admin makes the record disputed; nobody types a status in."""
+    partnership = factories.PartnershipFactory(year_established=2001)
+    table_1, table_2 = factories.SourceFactory(), factories.SourceFactory()
+    url = admin_url(Partnership, "change", partnership.pk)
+    data = form_data(admin_client.get(url))
+    data.update(
+        {
+            "claims-TOTAL_FORMS": "2",
+            "claims-0-field": "year_established",
+            "claims-0-value": "2001",
+            "claims-0-source": str(table_2.pk),
+            "claims-1-field": "year_established",
+            "claims-1-value": "2016",
+            "claims-1-source": str(table_1.pk),
+        }
+    )
+    data.pop("verification_status", None)
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    partnership.refresh_from_db()
+    assert partnership.verification_status == VerificationStatus.DISPUTED
+    assert "verification_status" not in form_data(admin_client.get(url))  # shown, not editable
