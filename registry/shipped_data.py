@@ -500,8 +500,14 @@ class _Writer:
         values = dict(record.values)
         for name, (target, slug) in record.fks.items():
             values[name] = self.resolve(target, slug) if slug else None
-        existed = model._default_manager.filter(slug=record.key).exists()
-        obj, changed = record_upsert(model=model, lookup={"slug": record.key}, values=values)
+        lookup: dict[str, Any] = {"slug": record.key}
+        if model is Country:
+            # A country's natural key is its ISO code: a row made by another path (the synthetic generator)
+            # is adopted, not duplicated.
+            lookup, values = {"code": values["code"]}, {**values, "slug": record.key}
+            del values["code"]
+        existed = model._default_manager.filter(**lookup).exists()
+        obj, changed = record_upsert(model=model, lookup=lookup, values=values)
         for name, (target, slugs) in record.m2ms.items():
             changed |= m2m_set(obj=obj, field=name, targets=[self.resolve(target, s) for s in slugs])
         if isinstance(obj, PublicRecord):
