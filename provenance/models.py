@@ -195,6 +195,10 @@ class PublicRecordQuerySet(models.QuerySet[Any]):
         """Records with at least one field on which claims disagree."""
         return self.filter(Exists(disputed_fields_subquery(self.model)))
 
+    def with_disputed_flag(self) -> Self:
+        """Annotate ``is_disputed`` on each row, inside the same query."""
+        return self.annotate(is_disputed=Exists(disputed_fields_subquery(self.model)))
+
     def undisputed(self) -> Self:
         return self.exclude(Exists(disputed_fields_subquery(self.model)))
 

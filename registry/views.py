@@ -14,11 +14,10 @@ from partnerships.models import Partnership
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    partnerships = Partnership.objects.public().with_related().order_by("region__name", "name")[:50]
+    partnerships = Partnership.objects.public().with_related().with_disputed_flag().order_by("-updated_at", "-id")[:50]
     disputed = Partnership.objects.public().disputed()
     context = {
         "partnerships": partnerships,
-        "disputed_ids": set(disputed.values_list("pk", flat=True)),
         "figures": {
             "partnerships": Partnership.objects.public().count(),
             "countries": Country.objects.filter(jurisdictions__partnerships__is_published=True).distinct().count(),
