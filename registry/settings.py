@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -184,10 +186,43 @@ PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = True
 PGHISTORY_ADMIN_ALL_EVENTS = False
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"  # the events list shows user and URL columns
 
-# --- REST framework (the public API is a later issue; secure defaults now) --------------------------
+# --- REST framework: the public JSON API under /api/v1/ (registry/api/) ------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.ModelPermissionsOrAnonReadOnly"],
+    "DEFAULT_FILTER_BACKENDS": ["registry.api.filtering.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["registry.api.throttling.AnonThrottle"],
+    "EXCEPTION_HANDLER": "registry.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests per client IP for anonymous API clients ("600/minute"; empty: no limit). Counted in the shared cache.
+REGISTRY_API_ANON_RATE: str = env.str("REGISTRY_API_ANON_RATE", default="600/minute")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Partnership Registry API",
+    "DESCRIPTION": (
+        "Public, read-only JSON API of the Partnership Registry: partnerships between NGOs and police forces, "
+        "the law that governs them, and documented surveillance overreach. Every record carries its sources, "
+        "its claims per field, its verification status and the fields on which sources disagree. "
+        "Lists are cursor-paginated (`page_size` 1 to 100, `?count=true` for a total). Unknown query "
+        'parameters answer 400. Every error has the body `{"errors": [{"code", "detail", "attr"}]}`.'
+    ),
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PartnershipStatusEnum": "partnerships.models.PartnershipStatus",
+        "AssessmentStatusEnum": "partnerships.models.AssessmentStatus",
+    },
 }
 
 # --- Registry ---------------------------------------------------------------------------------------

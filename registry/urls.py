@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 
 from registry import views
+from registry.api import urls as api_urls
 
 admin.site.site_header = "Partnership Registry — editors"
 admin.site.site_title = "Partnership Registry admin"
@@ -10,4 +11,6 @@ admin.site.index_title = "Curate the registry"
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    re_path(r"^api/(?P<version>v1)/", include(api_urls)),
+    *api_urls.not_found_patterns,
 ]

@@ -1,0 +1,223 @@
+"""Serializers of the public API. Fields are always listed explicitly (never ``__all__``), so a new model field
+is exposed only by a deliberate change here; nested records use a brief form (slug and name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from geography.models import Country, Jurisdiction, Region
+from legal.models import LegalInstrument
+from partnerships.models import (
+    NGO,
+    AccountabilityMechanism,
+    AssessmentStatus,
+    FocusArea,
+    Partnership,
+    PoliceDepartment,
+    SurveillancePractice,
+)
+from provenance.models import Claim, Source
+
+# --- Brief forms (nested) --------------------------------------------------------------------------
+
+
+class RegionBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["slug", "name"]
+
+
+class JurisdictionBriefSerializer(serializers.ModelSerializer):
+    country = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="ISO 3166-1 alpha-2 code of the country, if any."
+    )
+
+    class Meta:
+        model = Jurisdiction
+        fields = ["slug", "name", "level", "country"]
+
+
+class NamedBriefSerializer(serializers.ModelSerializer):
+    """Slug and name of a related record."""
+
+    class Meta:
+        fields = ["slug", "name"]
+
+
+class NGOBriefSerializer(NamedBriefSerializer):
+    class Meta(NamedBriefSerializer.Meta):
+        model = NGO
+
+
+class PoliceDepartmentBriefSerializer(NamedBriefSerializer):
+    class Meta(NamedBriefSerializer.Meta):
+        model = PoliceDepartment
+
+
+class FocusAreaBriefSerializer(NamedBriefSerializer):
+    class Meta(NamedBriefSerializer.Meta):
+        model = FocusArea
+
+
+class SurveillancePracticeBriefSerializer(NamedBriefSerializer):
+    class Meta(NamedBriefSerializer.Meta):
+        model = SurveillancePractice
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["slug", "title", "publisher", "url", "kind", "tier"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Slug of the source.")
+
+    class Meta:
+        model = Claim
+        fields = ["field", "value", "source", "locator", "quote"]
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    """One accountability mechanism as assessed for a partnership."""
+
+    mechanism = serializers.CharField(help_text="Slug of the accountability mechanism.")
+    name = serializers.CharField(help_text="Name of the mechanism.")
+    status = serializers.ChoiceField(
+        choices=AssessmentStatus.choices, help_text="present, absent, or unknown (also when never assessed)."
+    )
+    evidence = serializers.CharField(allow_null=True, help_text="Slug of the source showing it present or absent.")
+    note = serializers.CharField(help_text="What the evidence says, briefly.")
+
+
+class InstrumentBriefSerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the jurisdiction it applies in."
+    )
+
+    class Meta:
+        model = LegalInstrument
+        fields = ["slug", "short_name", "title", "kind", "jurisdiction", "official_url"]
+
+
+# --- Partnerships ----------------------------------------------------------------------------------
+
+
+class PartnershipSerializer(serializers.ModelSerializer):
+    """A partnership with its parties, where it operates, and its provenance."""
+
+    region = RegionBriefSerializer(read_only=True)
+    jurisdiction = JurisdictionBriefSerializer(read_only=True)
+    ngos = NGOBriefSerializer(many=True, read_only=True)
+    police_departments = PoliceDepartmentBriefSerializer(many=True, read_only=True)
+    focus_areas = FocusAreaBriefSerializer(many=True, read_only=True)
+    surveillance_practices = SurveillancePracticeBriefSerializer(many=True, read_only=True)
+    sources = SourceBriefSerializer(many=True, read_only=True)
+    claims = ClaimSerializer(many=True, read_only=True)
+    disputed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Fields on which the claims of different sources disagree.",
+    )
+
+    class Meta:
+        model = Partnership
+        fields = [
+            "slug",
+            "name",
+            "region",
+            "jurisdiction",
+            "ngos",
+            "police_departments",
+            "focus_areas",
+            "focus_summary",
+            "primary_objective",
+            "description",
+            "year_established",
+            "year_ended",
+            "status",
+            "formalisation",
+            "data_sharing",
+            "surveillance_practices",
+            "verification_status",
+            "disputed_fields",
+            "sources",
+            "claims",
+            "editorial_note",
+            "is_synthetic",
+            "first_published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PartnershipDetailSerializer(PartnershipSerializer):
+    """A partnership, plus its accountability checklist and the law that applies to it."""
+
+    accountability_checklist = serializers.SerializerMethodField(
+        help_text="Every accountability mechanism: present, absent or unknown, with the evidence."
+    )
+    applicable_law = InstrumentBriefSerializer(
+        many=True,
+        read_only=True,
+        help_text="Instruments in force today in the partnership's jurisdiction or any jurisdiction above it.",
+    )
+
+    class Meta(PartnershipSerializer.Meta):
+        fields = [*PartnershipSerializer.Meta.fields, "accountability_checklist", "applicable_law"]
+        read_only_fields = fields
+
+    @extend_schema_field(ChecklistItemSerializer(many=True))
+    def get_accountability_checklist(self, obj: Partnership) -> list[dict[str, Any]]:
+        mechanisms: list[AccountabilityMechanism] = self.context["mechanisms"]
+        assessed = {a.mechanism_id: a for a in obj.assessments.all()}
+        items = []
+        for mechanism in mechanisms:
+            assessment = assessed.get(mechanism.pk)
+            items.append(
+                {
+                    "mechanism": mechanism.slug,
+                    "name": mechanism.name,
+                    "status": assessment.status if assessment else AssessmentStatus.UNKNOWN.value,
+                    "evidence": assessment.evidence.slug if assessment and assessment.evidence else None,
+                    "note": assessment.note if assessment else "",
+                }
+            )
+        return ChecklistItemSerializer(items, many=True).data
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    """One change to a record. Who made it is never shown: no user, no address, no request."""
+
+    event = serializers.CharField(help_text="insert (created), update, or delete.")
+    at = serializers.DateTimeField(help_text="When the change was made.")
+    changed_fields = serializers.ListField(
+        child=serializers.CharField(), help_text="Fields whose value changed (empty when created or deleted)."
+    )
+
+
+# --- Geography -------------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["slug", "name", "description"]
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Slug of the region.")
+
+    class Meta:
+        model = Country
+        fields = ["slug", "code", "name", "region"]
+
+
+class FocusAreaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FocusArea
+        fields = ["slug", "name", "description"]
