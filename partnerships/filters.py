@@ -11,20 +11,28 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from geography.filters import CountryFilter, JurisdictionBelowFilter
 from geography.models import Jurisdiction, Region
 from partnerships.models import (
     NGO,
     AccountabilityMechanism,
     AssessmentStatus,
+    Challenge,
     DataSharing,
     FocusArea,
+    Objective,
     Partnership,
     PartnershipQuerySet,
     PartnershipStatus,
     PoliceDepartment,
+    StakeholderGroup,
     SurveillancePractice,
 )
+from partnerships.search import partnership_search
+from provenance.filters import ClaimedRecordFilter, PublicRecordFilter
 from provenance.models import VerificationStatus
+from registry.ordering import OrderingFilter
+from registry.search import SearchFilter
 
 EARLIEST_YEAR = 1800
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
@@ -124,6 +132,19 @@ class PartnershipFilter(django_filters.FilterSet):
     changed_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this time (ISO 8601)."
     )
+    q = SearchFilter(method="filter_q")
+    ordering = OrderingFilter(
+        orderings={
+            "name": ("name", "slug"),
+            "-name": ("-name", "slug"),
+            "year_established": ("year_established", "slug"),
+            "-year_established": ("-year_established", "slug"),
+            "updated_at": ("updated_at", "slug"),
+            "-updated_at": ("-updated_at", "slug"),
+        },
+        label="Sort order: name, year_established or updated_at; a leading - sorts descending. Ties are broken "
+        "by slug; unknown years come last ascending, first descending. Default: best match first with q, else slug.",
+    )
 
     class Meta:
         model = Partnership
@@ -160,3 +181,60 @@ class PartnershipFilter(django_filters.FilterSet):
 
     def filter_disputed(self, queryset: PartnershipQuerySet, name: str, value: str) -> PartnershipQuerySet:
         return queryset.disputed() if value == "true" else queryset.undisputed()
+
+    def filter_q(self, queryset: PartnershipQuerySet, name: str, value: str) -> PartnershipQuerySet:
+        return partnership_search(queryset=queryset, text=value)
+
+
+# --- Organisations, practices, mechanisms and the reference tables -------------------------------------
+
+
+class OrganisationFilter(ClaimedRecordFilter):
+    """Filters shared by NGOs and police departments."""
+
+    jurisdiction = JurisdictionBelowFilter(
+        label="Jurisdiction slug; includes every jurisdiction below it (a country's states and cities)."
+    )
+    country = CountryFilter(field_name="jurisdiction")
+
+
+class NGOFilter(OrganisationFilter):
+    class Meta:
+        model = NGO
+        fields: list[str] = []
+
+
+class PoliceDepartmentFilter(OrganisationFilter):
+    class Meta:
+        model = PoliceDepartment
+        fields: list[str] = []
+
+
+class SurveillancePracticeFilter(ClaimedRecordFilter):
+    class Meta:
+        model = SurveillancePractice
+        fields: list[str] = []
+
+
+class AccountabilityMechanismFilter(PublicRecordFilter):
+    class Meta:
+        model = AccountabilityMechanism
+        fields: list[str] = []
+
+
+class ObjectiveFilter(PublicRecordFilter):
+    class Meta:
+        model = Objective
+        fields: list[str] = []
+
+
+class ChallengeFilter(PublicRecordFilter):
+    class Meta:
+        model = Challenge
+        fields: list[str] = []
+
+
+class StakeholderGroupFilter(PublicRecordFilter):
+    class Meta:
+        model = StakeholderGroup
+        fields: list[str] = []

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
+import pgtrigger
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 
 from geography.models import Country, Jurisdiction, Region
 from provenance.models import PublicRecord, PublicRecordQuerySet, Source
@@ -276,7 +278,20 @@ class PartnershipQuerySet(PublicRecordQuerySet):
         )
 
 
-@track_changes()
+# The stored search vector of a partnership, computed by the database on every insert and update (a trigger
+# may call unaccent(), which an index expression or generated column may not). Only the partnership's own text
+# is in it: the names of its NGOs and police departments live in other tables and are matched at query time
+# (partnerships/search.py), so renaming or unpublishing an organisation needs no cascade of vector updates.
+PARTNERSHIP_SEARCH_VECTOR_SQL = (
+    "NEW.search_vector := "
+    "setweight(to_tsvector('english', registry_unaccent(coalesce(NEW.name, ''))), 'A') || "
+    "setweight(to_tsvector('english', registry_unaccent(concat_ws(' ', NEW.focus_summary, NEW.primary_objective, "
+    "NEW.description))), 'B'); "
+    "RETURN NEW;"
+)
+
+
+@track_changes(exclude=["search_vector"])  # derived data: no history rows, no update events of its own
 class Partnership(PublicRecord):
     """A partnership between one or more NGOs and one or more police departments."""
 
@@ -338,6 +353,12 @@ class Partnership(PublicRecord):
         blank=True,
         help_text="Surveillance practices the partnership uses.",
     )
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="Full-text search vector of the name (weight A) and the focus, objective and description "
+        "(weight B), accents removed; kept up to date by a database trigger.",
+    )
 
     objects = PartnershipQuerySet.as_manager()  # type: ignore[misc]  # narrows the base's manager
 
@@ -372,8 +393,22 @@ class Partnership(PublicRecord):
             models.Index(fields=["name", "id"], name="partnership_name_idx"),
             # Editors and readers search names by fragments ("horizon"): trigram index for icontains.
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="partnership_name_trgm"),
+            # Full-text search (?q=) on the stored vector, and near-miss names with accents ignored.
+            GinIndex(fields=["search_vector"], name="partnership_search_idx"),
+            GinIndex(
+                OpClass(Func(F("name"), function="registry_unaccent", output_field=models.TextField()), "gin_trgm_ops"),
+                name="partnership_name_unaccent_trgm",
+            ),
         ]
-        triggers = PublicRecord.record_triggers()
+        triggers = [
+            *PublicRecord.record_triggers(),
+            pgtrigger.Trigger(
+                name="search_vector_refresh",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                func=PARTNERSHIP_SEARCH_VECTOR_SQL,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

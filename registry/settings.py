@@ -185,6 +185,8 @@ PGHISTORY_APPEND_ONLY = True
 PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = True
 PGHISTORY_ADMIN_ALL_EVENTS = False
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"  # the events list shows user and URL columns
+# Reads write nothing, so they need no history context (saves two queries per GET).
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- REST framework: the public JSON API under /api/v1/ (registry/api/) ------------------------------
 REST_FRAMEWORK = {
@@ -222,6 +224,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PartnershipStatusEnum": "partnerships.models.PartnershipStatus",
         "AssessmentStatusEnum": "partnerships.models.AssessmentStatus",
+        "SourceKindEnum": "provenance.models.SourceKind",
+        "InstrumentKindEnum": "legal.models.InstrumentKind",
+        "OversightKindEnum": "legal.models.OversightKind",
     },
 }
 

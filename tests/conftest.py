@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty shared cache (throttle counts, cached pages). With the database cache a
+    test's rollback does this anyway; with Redis (REDIS_URL, a database of its own in CI) it must be cleared."""
+    redis = "RedisCache" in settings.CACHES["default"]["BACKEND"]
+    if redis:
+        cache.clear()
+    yield
+    if redis:
+        cache.clear()
 
 
 @pytest.fixture

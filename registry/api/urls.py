@@ -10,12 +10,27 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from registry.api import views
+from registry.api.resources import cases, geography, legal, organisations, provenance, reference
 
 router = DefaultRouter()
 router.register("partnerships", views.PartnershipViewSet, basename="partnership")
 router.register("regions", views.RegionViewSet, basename="region")
 router.register("countries", views.CountryViewSet, basename="country")
 router.register("focus-areas", views.FocusAreaViewSet, basename="focus-area")
+router.register("ngos", organisations.NGOViewSet, basename="ngo")
+router.register("police-departments", organisations.PoliceDepartmentViewSet, basename="police-department")
+router.register("surveillance-practices", organisations.SurveillancePracticeViewSet, basename="surveillance-practice")
+router.register(
+    "accountability-mechanisms", organisations.AccountabilityMechanismViewSet, basename="accountability-mechanism"
+)
+router.register("jurisdictions", geography.JurisdictionViewSet, basename="jurisdiction")
+router.register("legal-instruments", legal.LegalInstrumentViewSet, basename="legal-instrument")
+router.register("oversight-bodies", legal.OversightBodyViewSet, basename="oversight-body")
+router.register("cases", cases.OverreachCaseViewSet, basename="case")
+router.register("sources", provenance.SourceViewSet, basename="source")
+router.register("objectives", reference.ObjectiveViewSet, basename="objective")
+router.register("challenges", reference.ChallengeViewSet, basename="challenge")
+router.register("stakeholder-groups", reference.StakeholderGroupViewSet, basename="stakeholder-group")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

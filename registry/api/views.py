@@ -4,12 +4,12 @@ Every queryset starts from ``.public()``: an unpublished record is absent from l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from pghistory.models import Events
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -29,10 +29,22 @@ from partnerships.models import (
 )
 from provenance.models import Claim
 from registry.api import serializers
+from registry.api.conditional import (
+    CONDITIONAL_PARAMETERS,
+    NOT_MODIFIED,
+    PARTNERSHIP_RELATED_EVENTS,
+    ConditionalMixin,
+)
 from registry.api.errors import ErrorResponseSerializer
-
-# Fields every history entry leaves out of "changed_fields": they change on every save.
-HISTORY_IGNORED_FIELDS = frozenset({"updated_at", "created_at"})
+from registry.api.export import (
+    PARTNERSHIP_EXPORT_COLUMNS,
+    PARTNERSHIP_EXPORT_SCHEMA,
+    ExportMixin,
+    list_url,
+    partnership_export_rows,
+)
+from registry.api.keyset import KeysetCursorPagination
+from registry.api.resources.history import record_history
 
 ERRORS = {
     400: OpenApiResponse(ErrorResponseSerializer, description="A query parameter is unknown, empty or invalid."),
@@ -49,16 +61,34 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List partnerships", responses={200: serializers.PartnershipSerializer, **LIST_ERRORS}),
+    list=extend_schema(
+        summary="List partnerships, or export them all as CSV or JSON Lines",
+        parameters=[*PARTNERSHIP_EXPORT_SCHEMA["parameters"], *CONDITIONAL_PARAMETERS],
+        responses={
+            (200, "application/json"): serializers.PartnershipSerializer,
+            **PARTNERSHIP_EXPORT_SCHEMA["responses"],
+            304: NOT_MODIFIED,
+            # Errors are JSON whatever the format asked for.
+            **{(status, "application/json"): response for status, response in LIST_ERRORS.items()},
+        },
+    ),
     retrieve=extend_schema(
         summary="Read one partnership, with its accountability checklist and applicable law",
-        responses={200: serializers.PartnershipDetailSerializer, **ERRORS},
+        parameters=CONDITIONAL_PARAMETERS,
+        responses={200: serializers.PartnershipDetailSerializer, 304: NOT_MODIFIED, **ERRORS},
     ),
 )
-class PartnershipViewSet(PublicReadOnlyViewSet):
+class PartnershipViewSet(ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
     """Partnerships between NGOs and police departments, with their sources and claims."""
 
     filterset_class = PartnershipFilter
+    pagination_class = KeysetCursorPagination  # ?ordering= and ?q= (best match first) with exact cursors
+    export_filename = "partnerships"
+    export_columns = PARTNERSHIP_EXPORT_COLUMNS
+    conditional_related = PARTNERSHIP_RELATED_EVENTS
+
+    def export_rows(self, queryset: QuerySet[Any]) -> Iterator[dict[str, Any]]:
+        return partnership_export_rows(queryset, permalink_base=list_url(self.request, "partnership"))
 
     def get_queryset(self) -> QuerySet[Partnership]:
         queryset = (
@@ -92,23 +122,16 @@ class PartnershipViewSet(PublicReadOnlyViewSet):
 
     @extend_schema(
         summary="Change history of one partnership",
-        description="What changed and when, newest first. No personal data: who made a change is not shown.",
+        description=(
+            "What changed and when, newest first: its own fields (insert, update, delete), its links (add, remove) "
+            "and its claims (claim_add, claim_update, claim_remove). No personal data: who made a change is not shown."
+        ),
         responses={200: serializers.HistoryEventSerializer(many=True), **ERRORS},
         filters=False,
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partnership = self.get_object()
-        events = Events.objects.tracks(partnership).order_by("-pgh_created_at", "-pgh_id")
-        entries = [
-            {
-                "event": event.pgh_label,
-                "at": event.pgh_created_at,
-                "changed_fields": sorted(set(event.pgh_diff or {}) - HISTORY_IGNORED_FIELDS),
-            }
-            for event in events.only("pgh_id", "pgh_created_at", "pgh_label", "pgh_diff")
-        ]
-        return Response(serializers.HistoryEventSerializer(entries, many=True).data)
+        return Response(serializers.HistoryEventSerializer(record_history(self.get_object()), many=True).data)
 
 
 @extend_schema_view(
