@@ -263,8 +263,10 @@ class PartnershipQuerySet(PublicRecordQuerySet):
 
     def with_related(self) -> Self:
         """Everything a list or record page shows, in a fixed number of queries."""
-        return self.select_related("region", "jurisdiction", "jurisdiction__country").prefetch_related(
-            "ngos", "police_departments", "focus_areas", "surveillance_practices"
+        return (
+            self.defer("search_vector")  # derived, only ever used inside SQL
+            .select_related("region", "jurisdiction", "jurisdiction__country")
+            .prefetch_related("ngos", "police_departments", "focus_areas", "surveillance_practices")
         )
 
     def with_checklist(self) -> Self:

@@ -93,6 +93,7 @@ class PartnershipViewSet(ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
     def get_queryset(self) -> QuerySet[Partnership]:
         queryset = (
             Partnership.objects.public()
+            .defer("search_vector")  # derived, only ever used inside SQL
             .select_related("region", "jurisdiction", "jurisdiction__country")
             .prefetch_related(
                 Prefetch("ngos", queryset=NGO.objects.public().order_by("name", "id")),
