@@ -14,7 +14,7 @@ PGDATA_DIR := .pgdata
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help install run test lint fmt superuser migrations dbstop dbreset clean
+.PHONY: help install run test lint fmt superuser migrations dbstop dbreset clean bench
 
 help: ## List the targets
 	@echo "Partnership Registry. Usage: make <target>"
@@ -66,6 +66,13 @@ lint: install ## ruff check, ruff format --check, mypy (all three run; fails if 
 fmt: install ## Format the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# SIZE partnerships of synthetic data in the database DATABASE_URL names (required: its synthetic data is
+# replaced), gunicorn with DEBUG off, wrk over loopback. Needs wrk (apt-get install -y wrk). See bench/README.md.
+SIZE ?= 10000
+BENCH_ARGS ?=
+bench: install ## API benchmark: make bench SIZE=10000 DATABASE_URL=... (writes bench/results/api-SIZE.json)
+	$(BIN)/python bench/api_bench.py --partnerships $(SIZE) $(BENCH_ARGS)
 
 superuser: install ## Create an editor (superuser) account
 	$(MANAGE) createsuperuser

@@ -85,6 +85,17 @@ def claim_add(
     return claim
 
 
+def record_source_add(*, record: PublicRecord, source: Source) -> bool:
+    """Cite ``source`` for ``record`` as a whole and refresh its verification status. Returns whether the
+    source was newly attached (attaching it twice changes nothing)."""
+    with transaction.atomic():
+        if record.sources.filter(pk=source.pk).exists():
+            return False
+        record.sources.add(source)
+        record_verification_refresh(record=record)
+    return True
+
+
 def derive_verification_status(*, record: PublicRecord) -> str:
     """The status the evidence supports:
 

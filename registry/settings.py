@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",  # editors' API tokens (manage.py drf_create_token <user>)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
@@ -193,6 +194,11 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
+    # Editors write with a token (Authorization: Token <key>) or their admin session (with its CSRF token).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registry.api.authentication.RegistryTokenAuthentication",  # DRF's, refusing malformed keys
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.ModelPermissionsOrAnonReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["registry.api.filtering.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryCursorPagination",

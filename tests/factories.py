@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
+from rest_framework.authtoken.models import TokenProxy
 
 from cases.models import CaseQuote, IssueType, OverreachCase
 from geography.models import Country, Jurisdiction, JurisdictionLevel, Region
@@ -276,3 +277,12 @@ class StakeholderGroupFactory(PublicRecordFactory):
     slug = factory.Sequence(lambda n: f"group-{n}")
     key_concerns = "A concern"
     suggested_actions = "An action"
+
+
+class TokenFactory(DjangoModelFactory):
+    """An editor's API token (DRF's token admin shows the TokenProxy model)."""
+
+    class Meta:
+        model = TokenProxy
+
+    user = factory.SubFactory(UserFactory)

@@ -153,11 +153,15 @@ def test_unknown_api_path_is_404_whatever_the_method(anon_client) -> None:
 
 
 def test_writing_to_a_read_only_resource_is_a_405_with_allow(anon_client, partnership) -> None:
-    response = anon_client.post(LIST_URL, data="{}", content_type="application/json")
+    # Regions are read-only; partnerships take POST and PATCH from editors (tests/test_api_writes.py), not DELETE.
+    response = anon_client.post("/api/v1/regions/", data="{}", content_type="application/json")
     [error] = errors(response, 405)
     assert error["code"] == "method_not_allowed"
     assert "POST" not in response["Allow"]
-    errors(anon_client.delete(f"{LIST_URL}{partnership.slug}/"), 405)
+    response = anon_client.delete(f"{LIST_URL}{partnership.slug}/")
+    errors(response, 405)
+    assert "DELETE" not in response["Allow"]
+    assert "PUT" not in response["Allow"]
 
 
 def test_unacceptable_format_is_a_406(anon_client) -> None:

@@ -44,6 +44,11 @@ UNTRACKED: dict[str, str] = {
     "auth.Group": "editor roles (framework bookkeeping); changes are in the admin log",
     "auth.User_groups": "editor account membership; same privacy reason as auth.User",
     "auth.User_user_permissions": "editor account permissions; same privacy reason as auth.User",
+    "authtoken.Token": (
+        "editors' API tokens are credentials: append-only copies of the keys could never be revoked or erased. "
+        "Writes made with a token are attributed by user id in the context."
+    ),
+    "authtoken.TokenProxy": "proxy of authtoken.Token for DRF's token admin; same reason, no table of its own",
 }
 
 

@@ -45,6 +45,7 @@ from registry.api.export import (
 )
 from registry.api.keyset import KeysetCursorPagination
 from registry.api.resources.history import record_history
+from registry.api.writes import PartnershipWriteMixin
 
 ERRORS = {
     400: OpenApiResponse(ErrorResponseSerializer, description="A query parameter is unknown, empty or invalid."),
@@ -78,8 +79,9 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: serializers.PartnershipDetailSerializer, 304: NOT_MODIFIED, **ERRORS},
     ),
 )
-class PartnershipViewSet(ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
-    """Partnerships between NGOs and police departments, with their sources and claims."""
+class PartnershipViewSet(PartnershipWriteMixin, ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
+    """Partnerships between NGOs and police departments, with their sources and claims. Editors with a token
+    write through PartnershipWriteMixin (registry/api/writes.py)."""
 
     filterset_class = PartnershipFilter
     pagination_class = KeysetCursorPagination  # ?ordering= and ?q= (best match first) with exact cursors
