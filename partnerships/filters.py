@@ -29,7 +29,7 @@ from partnerships.models import (
     SurveillancePractice,
 )
 from partnerships.search import partnership_search
-from provenance.filters import ClaimedRecordFilter, PublicRecordFilter
+from provenance.filters import ClaimedRecordFilter, PublicRecordFilter, UTCIsoDateTimeFilter
 from provenance.models import VerificationStatus
 from registry.ordering import OrderingFilter
 from registry.search import SearchFilter
@@ -129,7 +129,7 @@ class PartnershipFilter(django_filters.FilterSet):
         method="filter_disputed",
         label="true: only records on which sources disagree about a field; false: only undisputed records.",
     )
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = UTCIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this time (ISO 8601)."
     )
     q = SearchFilter(method="filter_q")

@@ -4,14 +4,34 @@ Every filter has a label: it is the help text of the page's form field and of th
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from provenance.models import Source, SourceKind, SourceTier, VerificationStatus
 
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, normalised to UTC: Python accepts UTC offsets PostgreSQL refuses (beyond +/-15:59)."""
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise ValidationError("Enter a time that exists in UTC.", code="invalid") from exc
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class PublicRecordFilter(django_filters.FilterSet):
@@ -33,7 +53,7 @@ class PublicRecordFilter(django_filters.FilterSet):
         method="filter_synthetic",
         label="true: only generated benchmark records; false: only real ones.",
     )
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = UTCIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this time (ISO 8601)."
     )
 
@@ -74,7 +94,7 @@ class SourceFilter(django_filters.FilterSet):
         method="filter_synthetic",
         label="true: only generated benchmark sources; false: only real ones.",
     )
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = UTCIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after this time (ISO 8601)."
     )
 

@@ -32,7 +32,10 @@ class RegionBriefSerializer(serializers.ModelSerializer):
 
 class JurisdictionBriefSerializer(serializers.ModelSerializer):
     country = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="ISO 3166-1 alpha-2 code of the country, if any."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="ISO 3166-1 alpha-2 code of the country; null above national level.",
     )
 
     class Meta:

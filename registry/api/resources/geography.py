@@ -18,10 +18,16 @@ from registry.api.views import PublicReadOnlyViewSet
 
 class JurisdictionSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="Slug of the jurisdiction directly above; null for the root."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="Slug of the jurisdiction directly above; null for the root.",
     )
     country = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="ISO 3166-1 alpha-2 code of the country, if any."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="ISO 3166-1 alpha-2 code of the country; null above national level.",
     )
 
     class Meta:
