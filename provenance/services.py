@@ -104,11 +104,16 @@ def derive_verification_status(*, record: PublicRecord) -> str:
     - corroborated: two sources from different publishers back it;
     - unverified: otherwise (one secondary source, or none).
     """
-    if type(record).claim_target and record.disputed_fields():
+    # Always read the evidence from the database: a record with prefetched claims or sources (a view's
+    # object) would otherwise be judged on what it held before the write that asked for this refresh.
+    claimed = type(record).claim_target
+    claims = list(Claim.objects.for_record(record).select_related("source")) if claimed else []
+    values: dict[str, set[str]] = {}
+    for claim in claims:
+        values.setdefault(claim.field, set()).add(claim.value)
+    if any(len(seen) > 1 for seen in values.values()):
         return VerificationStatus.DISPUTED
-    sources = list(record.sources.all())
-    if type(record).claim_target:
-        sources += [claim.source for claim in record.claims.select_related("source")]  # type: ignore[attr-defined]
+    sources = list(record.sources.order_by()) + [claim.source for claim in claims]  # order_by(): not the prefetch
     if any(s.tier == SourceTier.PRIMARY for s in sources):
         return VerificationStatus.VERIFIED
     publishers = {(s.publisher or s.slug).casefold() for s in sources}

@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, Exists, Q
+from django.db.models import Exists, Q
 from django.forms import Field as FormField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -25,7 +25,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from pghistory import config as pghistory_config
 from pghistory.models import MiddlewareEvents
 
-from provenance.models import Claim, PublicRecord, disputed_fields_subquery
+from provenance.models import PublicRecord, disputed_fields_subquery
 from provenance.services import record_verification_refresh
 from registry.constraints import EARLIEST_YEAR
 
@@ -264,19 +264,9 @@ class DisputedFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
         if self.value() not in ("yes", "no"):
             return queryset
-        # Read from the claims side (one pass over the claims) rather than probing claims once per record:
-        # twice as fast as filtering on the per-row EXISTS over a million partnerships.
-        target = queryset.model.claim_target
-        disputed_ids = (
-            Claim.objects.filter(**{f"{target}__isnull": False})
-            .values(target, "field")
-            .annotate(values=Count("value", distinct=True))
-            .filter(values__gt=1)
-            .values(target)
-        )
         if self.value() == "yes":
-            return queryset.filter(pk__in=disputed_ids)
-        return queryset.exclude(pk__in=disputed_ids)
+            return queryset.disputed()
+        return queryset.undisputed()
 
 
 class PublicRecordAdmin(RegistryModelAdmin):

@@ -85,3 +85,12 @@ def test_established_between():
     old = factories.PartnershipFactory(year_established=1986)
     factories.PartnershipFactory(year_established=2019)
     assert list(Partnership.objects.established_between(1980, 1990)) == [old]
+
+
+def test_status_follows_a_new_claim_even_on_a_record_with_prefetched_claims():
+    p = factories.PartnershipFactory()
+    claim_add(record=p, field="year_established", value="2016", source=factories.SourceFactory())
+    prefetched = Partnership.objects.with_claims().with_sources().get(pk=p.pk)
+    claim_add(record=prefetched, field="year_established", value="2001", source=factories.SourceFactory())
+    p.refresh_from_db()
+    assert p.verification_status == VerificationStatus.DISPUTED

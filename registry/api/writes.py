@@ -230,10 +230,10 @@ class PartnershipWriteMixin:
     permission_classes = [PartnershipEditorPermission]
 
     def fresh_object(self) -> Partnership:
-        """The addressed record (404 unless published) without the read prefetches: the verification status
-        is derived from its claims and sources, which a prefetched copy would show as they were before."""
+        """The addressed record (404 unless published). Its prefetches do not matter to the services: they read
+        the evidence from the database (provenance.services.derive_verification_status)."""
         found: Partnership = self.get_object()  # type: ignore[attr-defined]
-        return Partnership.objects.get(pk=found.pk)
+        return found
 
     def written(self, partnership: Partnership, *, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(PartnershipSerializer(Partnership.objects.get(pk=partnership.pk)).data, status=status_code)
