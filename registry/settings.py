@@ -203,10 +203,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["registry.api.filtering.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "registry.api.negotiation.StrictFormatNegotiation",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["registry.api.throttling.AnonThrottle"],
     "EXCEPTION_HANDLER": "registry.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.RegistryAutoSchema",
 }
 # Requests per client IP for anonymous API clients ("600/minute"; empty: no limit). Counted in the shared cache.
 REGISTRY_API_ANON_RATE: str = env.str("REGISTRY_API_ANON_RATE", default="600/minute")

@@ -124,8 +124,8 @@ def test_nul_in_query_is_a_400(anon_client, query: str) -> None:
 
 def test_nul_in_query_on_a_detail_is_a_400(anon_client, partnership) -> None:
     errors(anon_client.get(f"{LIST_URL}{partnership.slug}/?region=%00"), 400)
-    # An unknown response format is a 404 (DRF's rule for ?format=), in the same shape.
-    errors(anon_client.get(f"{LIST_URL}{partnership.slug}/?format=%00"), 404)
+    [error] = errors(anon_client.get(f"{LIST_URL}{partnership.slug}/?format=%00"), 400)
+    assert error["attr"] == "format"
 
 
 def test_empty_and_repeated_parameters_are_400(anon_client) -> None:
@@ -167,6 +167,16 @@ def test_writing_to_a_read_only_resource_is_a_405_with_allow(anon_client, partne
 def test_unacceptable_format_is_a_406(anon_client) -> None:
     [error] = errors(anon_client.get(LIST_URL, HTTP_ACCEPT="application/xml"), 406)
     assert error["code"] == "not_acceptable"
+
+
+@pytest.mark.parametrize(
+    ("url", "offered"),
+    [(LIST_URL, "csv, json, ndjson"), ("/api/v1/regions/", "json"), ("/api/v1/partnerships/{slug}/", "json")],
+)
+def test_unknown_format_is_a_400_naming_the_formats_offered(anon_client, partnership, url: str, offered: str) -> None:
+    [error] = errors(anon_client.get(url.format(slug=partnership.slug), {"format": "xlsx"}), 400)
+    assert error["attr"] == "format"
+    assert error["detail"] == f"Unknown format 'xlsx': this endpoint offers {offered}."
 
 
 @override_settings(REGISTRY_API_ANON_RATE="2/minute")

@@ -218,7 +218,9 @@ def test_export_errors_are_json_in_the_one_shape(anon_client) -> None:
 
 
 def test_detail_has_no_csv(anon_client, partnership) -> None:
-    assert anon_client.get(f"{LIST_URL}{partnership.slug}/", {"format": "csv"}).status_code == 404
+    response = anon_client.get(f"{LIST_URL}{partnership.slug}/", {"format": "csv"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["detail"] == "Unknown format 'csv': this endpoint offers json."
 
 
 def test_schema_documents_the_export_formats(anon_client) -> None:

@@ -23,7 +23,6 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.openapi.checks import JsonSchemaError, UndefinedStatusCode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -108,27 +107,6 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
     return st.sampled_from([path_parameters, {**path_parameters, "slug": REAL_SLUG}])
 
 
-# Mismatches the fuzzer found that the app does not fix yet: each has an xfail(strict=True) regression test
-# below, and is ignored in the fuzz run so that the run keeps finding new ones. When one is fixed, its test
-# passes (and fails the suite as strict XPASS): drop the xfail and its entry here.
-URL_FIELDS = {"website", "official_url", "archived_url"}  # blank URLField, documented with format "uri"
-
-
-def known_failure(failure: Any, case: schemathesis.Case, response: Any) -> str | None:
-    if isinstance(failure, JsonSchemaError) and failure.instance_path:
-        field = failure.instance_path[-1]
-        if field in URL_FIELDS and failure.instance == "":
-            return "blank URL"
-    if isinstance(failure, UndefinedStatusCode) and response.status_code == 404 and "format" in (case.query or {}):
-        return "unknown ?format= answers an undocumented 404"
-    return None
-
-
-@schema.hook
-def filter_failure(context: Any, failure: Any, case: schemathesis.Case, response: Any) -> bool:
-    return known_failure(failure, case, response) is None
-
-
 @pytest.fixture
 def seeded(db: None, settings: Any) -> Iterator[None]:
     """The seeded records; no throttling (thousands of requests from one address); and, as Django's test client
@@ -158,14 +136,11 @@ def test_every_get_operation_answers_as_documented(case: schemathesis.Case) -> N
     case.call_and_validate(checks=CHECKS)
 
 
-# --- Regressions found by the fuzzer, not fixed yet (see known_failure) -----------------------------------
-
-STRICT = schemathesis.openapi.from_dict(APP_SCHEMA, config=fuzz_config())  # without the filter_failure hook
-STRICT.app = WSGIHandler()
+# --- Regressions found by the fuzzer, kept as tests ----------------------------------------------------
 
 
 def strict_call(path: str, query: dict[str, Any] | None = None) -> None:
-    STRICT[path]["GET"].Case(query=query or {}).call_and_validate(checks=CHECKS)
+    schema[path]["GET"].Case(query=query or {}).call_and_validate(checks=CHECKS)
 
 
 @pytest.mark.usefixtures("seeded")
@@ -176,11 +151,6 @@ def test_a_jurisdiction_without_country_or_parent_matches_the_schema(path: str) 
     strict_call(path, {"page_size": 100})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='a blank URLField (website, official_url, archived_url) is served as "" but documented with '
-    "format uri (serve null for blank, or document it as nullable / without the format)",
-)
 @pytest.mark.usefixtures("seeded")
 @pytest.mark.parametrize(
     "path",
@@ -196,11 +166,6 @@ def test_a_blank_url_matches_the_schema(path: str) -> None:
     strict_call(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /api/v1/partnerships/?format=AAA answers 404 {'code': 'not_found'}, not a documented status "
-    "(an unknown format is a 400 invalid parameter, or 406)",
-)
 @pytest.mark.usefixtures("seeded")
 def test_an_unknown_export_format_answers_a_documented_status() -> None:
     strict_call("/api/v1/partnerships/", {"format": "AAA"})

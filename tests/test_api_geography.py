@@ -65,7 +65,7 @@ def test_jurisdiction_detail_whole_response(anon_client) -> None:
                 "title": "UK General Data Protection Regulation",
                 "kind": "statute",
                 "jurisdiction": "united-kingdom",
-                "official_url": "",
+                "official_url": None,
             }
         ],
     }

@@ -110,7 +110,7 @@ def test_oversight_body_detail_whole_response(anon_client) -> None:
                 "title": "Data Protection Act",
                 "kind": "statute",
                 "jurisdiction": "united-kingdom",
-                "official_url": "",
+                "official_url": None,
             }
         ],
         "website": "https://ico.example",

@@ -42,6 +42,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registry.api.resources.history import m2m_event_model
+
 CONDITIONAL_PARAMETERS = [
     OpenApiParameter(
         "If-None-Match",
@@ -77,6 +79,27 @@ PARTNERSHIP_RELATED_EVENTS: dict[str, str] = {
     "geography.RegionEvent": "pgh_obj__partnerships",
     "geography.JurisdictionEvent": "pgh_obj__partnerships",
 }
+
+
+def record_events(model: type[models.Model]) -> dict[str, str]:
+    """The event tables whose rows change what a record of ``model`` shows, for ``conditional_related``: its
+    own row (saves that leave ``updated_at`` alone), its many-to-many links and its claims."""
+    events: dict[str, str] = {}
+    own = f"{model._meta.app_label}.{model.__name__}Event"
+    try:
+        event_model(own)
+    except LookupError:
+        pass
+    else:
+        events[own] = "pgh_obj"
+    for field in model._meta.many_to_many:
+        links = m2m_event_model(field)
+        if links is not None:
+            events[links._meta.label] = field.m2m_field_name()
+    target = getattr(model, "claim_target", "")
+    if target:
+        events["provenance.ClaimEvent"] = target
+    return events
 
 
 @dataclass(frozen=True)
@@ -126,16 +149,23 @@ def paginated_list_response(view: Any, queryset: QuerySet[Any]) -> Response:
 class ConditionalMixin:
     """ETag / Last-Modified and 304 on ``list`` and ``retrieve`` of a read-only viewset whose model has
     ``updated_at``. ``conditional_related`` maps a history event model ("app.ModelEvent") to the lookup from
-    that event to the record's pk (e.g. ``"provenance.ClaimEvent": "partnership"``)."""
+    that event to the record's pk (e.g. ``"provenance.ClaimEvent": "partnership"``); by default it is the
+    record's own events, links and claims (``record_events``)."""
 
     conditional_related: Mapping[str, str] = {}
+
+    def get_conditional_related(self) -> Mapping[str, str]:
+        if self.conditional_related:
+            return self.conditional_related
+        view: Any = self
+        return record_events(view.get_queryset().model)
 
     # --- Versions --------------------------------------------------------------------------------
 
     def list_validators(self, request: Request, queryset: QuerySet[Any]) -> Validators:
         # One query: the newest event of each table is an uncorrelated subquery (run once, by primary key).
         newest_events: dict[str, Any] = {}
-        for index, label in enumerate(self.conditional_related):
+        for index, label in enumerate(self.get_conditional_related()):
             latest = event_model(label)._default_manager.order_by("-pgh_id")
             newest_events[f"id_{index}"] = Max(Subquery(latest.values("pgh_id")[:1]))
             newest_events[f"at_{index}"] = Max(Subquery(latest.values("pgh_created_at")[:1]))
@@ -152,7 +182,7 @@ class ConditionalMixin:
         lookup = view.lookup_url_kwarg or view.lookup_field
         queryset = view.get_queryset().prefetch_related(None).filter(**{view.lookup_field: view.kwargs[lookup]})
         annotations = {}
-        for index, (label, path) in enumerate(self.conditional_related.items()):
+        for index, (label, path) in enumerate(self.get_conditional_related().items()):
             events = event_model(label)._default_manager.filter(**{path: OuterRef("pk")}).order_by().values(path)
             # The newest event's id changes with every write; its time (a transaction's start) dates it.
             annotations[f"id_{index}"] = Subquery(events.annotate(last=Max("pgh_id")).values("last")[:1])

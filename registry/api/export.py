@@ -11,9 +11,13 @@
   many-valued fields are JSON arrays and years numbers. No formula neutralising (JSON is not a spreadsheet).
   ``?format=json`` stays the paginated JSON list.
 
-Both stream from ``QuerySet.iterator(chunk_size=2000)`` over plain value rows (no serializer, no model
-instance per row): related names are aggregated by subqueries in the same SELECT, so an export of any size
-is one query. Pagination parameters (cursor, page_size, count) do not apply to an export: they answer 400.
+Partnerships stream from ``QuerySet.iterator(chunk_size=2000)`` over plain value rows (no serializer, no
+model instance per row): related names are aggregated by subqueries in the same SELECT, so an export of any
+size is one query. Every other resource exports the fields of its JSON list, in the same order, without the
+per-field claims (those stay in the JSON API), then ``permalink``: a related record is its slug (a country its
+code), many are joined; rows are serialized one at a time from ``iterator(chunk_size=500)`` with the list's
+prefetches (one query per related table per 500 rows). Pagination parameters (cursor, page_size, count) do
+not apply to an export: they answer 400.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from provenance.models import Claim, Source, disputed_fields_subquery
 from registry.api.conditional import paginated_list_response
 
 CHUNK_SIZE = 2000  # rows fetched from the database cursor at a time
+SERIALIZED_CHUNK_SIZE = 500  # model instances (and their prefetches) fetched at a time
+EXPORT_OMITTED_FIELDS = frozenset({"claims"})  # per-field claims stay in the JSON API
 ROWS_PER_WRITE = 500  # rows per piece of the streamed body
 MANY_SEPARATOR = "; "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -166,15 +172,34 @@ def export_schema(description: str) -> dict[str, Any]:
     }
 
 
+def serializer_export_columns(serializer_class: Any) -> tuple[str, ...]:
+    """The export columns of a resource: its list serializer's fields but the claims, then ``permalink``."""
+    return (*(name for name in serializer_class.Meta.fields if name not in EXPORT_OMITTED_FIELDS), "permalink")
+
+
+def flat(value: Any) -> Any:
+    """A nested API value as an export value: a related record by its slug (a country by its code), many as a
+    list of those."""
+    if isinstance(value, Mapping):
+        return value.get("slug", value.get("code"))
+    if isinstance(value, list):
+        return [flat(item) for item in value]
+    return value
+
+
 class ExportMixin:
     """``?format=csv`` and ``?format=ndjson`` on the list of a viewset: the whole filtered list, streamed.
 
-    Set ``export_filename`` and ``export_columns``; override ``export_rows`` to add computed columns (the
-    default exports ``queryset.values(*export_columns)``)."""
+    By default the columns are the list serializer's fields (``serializer_export_columns``) and each row is
+    that serializer's output, flattened. A resource with its own columns sets ``export_columns`` and
+    overrides ``export_rows``."""
 
-    export_filename: str = "export"
+    export_filename: str = ""
     export_columns: Sequence[str] = ()
     export_default_ordering: str = "slug"
+
+    def get_export_columns(self) -> Sequence[str]:
+        return self.export_columns or serializer_export_columns(getattr(self, "serializer_class", None))
 
     def get_renderers(self) -> list[BaseRenderer]:
         renderers: list[BaseRenderer] = super().get_renderers()  # type: ignore[misc]
@@ -183,7 +208,13 @@ class ExportMixin:
         return renderers
 
     def export_rows(self, queryset: QuerySet[Any]) -> Iterator[Mapping[str, Any]]:
-        return queryset.values(*self.export_columns).iterator(chunk_size=CHUNK_SIZE)
+        view: Any = self
+        columns = [column for column in self.get_export_columns() if column != "permalink"]
+        context = view.get_serializer_context()
+        permalink_base = list_url(view.request, view.basename)
+        for record in queryset.iterator(chunk_size=SERIALIZED_CHUNK_SIZE):
+            data = view.serializer_class(record, context=context).data
+            yield {**{column: flat(data[column]) for column in columns}, "permalink": f"{permalink_base}{record.slug}/"}
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         view: Any = self
@@ -202,13 +233,13 @@ class ExportMixin:
                     for name in refused
                 }
             )
-        queryset = queryset.prefetch_related(None)
         if not queryset.query.order_by:
             queryset = queryset.order_by(self.export_default_ordering)
         return export_response(
             renderer=renderer,
-            filename=self.export_filename,
-            columns=self.export_columns,
+            # Named after the resource's address: /api/v1/police-departments/ -> police-departments.csv
+            filename=self.export_filename or request.path.rstrip("/").rsplit("/", 1)[-1],
+            columns=self.get_export_columns(),
             rows=self.export_rows(queryset),
         )
 
@@ -254,44 +285,48 @@ def _names(model: Any, relation: str, *, public: bool = True) -> ArraySubquery:
 
 def partnership_export_queryset(queryset: QuerySet[Partnership]) -> QuerySet[Any]:
     """Plain value rows with every related name aggregated in the same SELECT (one query in all)."""
-    return queryset.annotate(
-        export_ngos=_names(NGO, "partnerships"),
-        export_police_departments=_names(PoliceDepartment, "partnerships"),
-        export_focus_areas=_names(FocusArea, "partnerships", public=False),
-        export_surveillance_practices=_names(SurveillancePractice, "partnerships"),
-        export_year_claims=ArraySubquery(
-            Claim.objects.filter(partnership=OuterRef("pk"), field="year_established")
-            .order_by("value")
-            .values("value")
-            .distinct()
-        ),
-        export_disputed=ArraySubquery(disputed_fields_subquery(Partnership).order_by("field").values("field")),
-        export_record_urls=ArraySubquery(
-            Source.objects.filter(partnerships_partnership_records=OuterRef("pk")).exclude(url="").values("url")
-        ),
-        export_claim_urls=ArraySubquery(
-            Source.objects.filter(claims__partnership=OuterRef("pk")).exclude(url="").values("url")
-        ),
-    ).values(
-        "slug",
-        "name",
-        "region__name",
-        "jurisdiction__country__code",
-        "jurisdiction__name",
-        "export_ngos",
-        "export_police_departments",
-        "export_focus_areas",
-        "year_established",
-        "export_year_claims",
-        "status",
-        "formalisation",
-        "data_sharing",
-        "export_surveillance_practices",
-        "verification_status",
-        "export_disputed",
-        "export_record_urls",
-        "export_claim_urls",
-        "updated_at",
+    return (
+        queryset.prefetch_related(None)
+        .annotate(
+            export_ngos=_names(NGO, "partnerships"),
+            export_police_departments=_names(PoliceDepartment, "partnerships"),
+            export_focus_areas=_names(FocusArea, "partnerships", public=False),
+            export_surveillance_practices=_names(SurveillancePractice, "partnerships"),
+            export_year_claims=ArraySubquery(
+                Claim.objects.filter(partnership=OuterRef("pk"), field="year_established")
+                .order_by("value")
+                .values("value")
+                .distinct()
+            ),
+            export_disputed=ArraySubquery(disputed_fields_subquery(Partnership).order_by("field").values("field")),
+            export_record_urls=ArraySubquery(
+                Source.objects.filter(partnerships_partnership_records=OuterRef("pk")).exclude(url="").values("url")
+            ),
+            export_claim_urls=ArraySubquery(
+                Source.objects.filter(claims__partnership=OuterRef("pk")).exclude(url="").values("url")
+            ),
+        )
+        .values(
+            "slug",
+            "name",
+            "region__name",
+            "jurisdiction__country__code",
+            "jurisdiction__name",
+            "export_ngos",
+            "export_police_departments",
+            "export_focus_areas",
+            "year_established",
+            "export_year_claims",
+            "status",
+            "formalisation",
+            "data_sharing",
+            "export_surveillance_practices",
+            "verification_status",
+            "export_disputed",
+            "export_record_urls",
+            "export_claim_urls",
+            "updated_at",
+        )
     )
 
 

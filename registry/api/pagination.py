@@ -85,7 +85,13 @@ class RegistryCursorPagination(CursorPagination):
         response["properties"]["count"] = {
             "type": "integer",
             "description": "Exact number of records matching the filters; only present with ?count=true.",
+            "example": 128,
         }
+        response["properties"]["next"]["example"] = (
+            "https://registry.example.org/api/v1/partnerships/?cursor=cD1sYQ%3D%3D"
+        )
+        response["properties"]["previous"]["example"] = None
+        response["required"] = ["next", "previous", "results"]  # always present (null at either end)
         return response
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,16 +22,34 @@ from partnerships.models import (
 )
 from provenance.models import Claim, Source
 
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class OptionalURLField(serializers.URLField):
+    """A URL the record may not have: null when absent, never an empty string (which is not a URI)."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class PublicModelSerializer(serializers.ModelSerializer):
+    """The base of every model serializer of the API: model URL fields that may be blank are served as null."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.URLField: OptionalURLField,
+    }
+
+
 # --- Brief forms (nested) --------------------------------------------------------------------------
 
 
-class RegionBriefSerializer(serializers.ModelSerializer):
+class RegionBriefSerializer(PublicModelSerializer):
     class Meta:
         model = Region
         fields = ["slug", "name"]
 
 
-class JurisdictionBriefSerializer(serializers.ModelSerializer):
+class JurisdictionBriefSerializer(PublicModelSerializer):
     country = serializers.SlugRelatedField(
         slug_field="code",
         read_only=True,
@@ -43,7 +62,7 @@ class JurisdictionBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "level", "country"]
 
 
-class NamedBriefSerializer(serializers.ModelSerializer):
+class NamedBriefSerializer(PublicModelSerializer):
     """Slug and name of a related record."""
 
     class Meta:
@@ -70,13 +89,13 @@ class SurveillancePracticeBriefSerializer(NamedBriefSerializer):
         model = SurveillancePractice
 
 
-class SourceBriefSerializer(serializers.ModelSerializer):
+class SourceBriefSerializer(PublicModelSerializer):
     class Meta:
         model = Source
         fields = ["slug", "title", "publisher", "url", "kind", "tier"]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(PublicModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Slug of the source.")
 
     class Meta:
@@ -96,7 +115,7 @@ class ChecklistItemSerializer(serializers.Serializer):
     note = serializers.CharField(help_text="What the evidence says, briefly.")
 
 
-class InstrumentBriefSerializer(serializers.ModelSerializer):
+class InstrumentBriefSerializer(PublicModelSerializer):
     jurisdiction = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="Slug of the jurisdiction it applies in."
     )
@@ -109,7 +128,7 @@ class InstrumentBriefSerializer(serializers.ModelSerializer):
 # --- Partnerships ----------------------------------------------------------------------------------
 
 
-class PartnershipSerializer(serializers.ModelSerializer):
+class PartnershipSerializer(PublicModelSerializer):
     """A partnership with its parties, where it operates, and its provenance."""
 
     region = RegionBriefSerializer(read_only=True)
@@ -206,13 +225,13 @@ class HistoryEventSerializer(serializers.Serializer):
 # --- Geography -------------------------------------------------------------------------------------
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(PublicModelSerializer):
     class Meta:
         model = Region
         fields = ["slug", "name", "description"]
 
 
-class CountrySerializer(serializers.ModelSerializer):
+class CountrySerializer(PublicModelSerializer):
     region = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Slug of the region.")
 
     class Meta:
@@ -220,7 +239,7 @@ class CountrySerializer(serializers.ModelSerializer):
         fields = ["slug", "code", "name", "region"]
 
 
-class FocusAreaSerializer(serializers.ModelSerializer):
+class FocusAreaSerializer(PublicModelSerializer):
     class Meta:
         model = FocusArea
         fields = ["slug", "name", "description"]

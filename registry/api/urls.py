@@ -9,7 +9,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from registry.api import views
+from registry.api import docs, views
 from registry.api.resources import cases, geography, legal, organisations, provenance, reference
 
 router = DefaultRouter()
@@ -38,6 +38,7 @@ urlpatterns = [
     path(
         "redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"), name="api-redoc"
     ),
+    path("redoc/redoc.standalone.js", docs.redoc_bundle, name="api-redoc-bundle"),
     *router.urls,
 ]
 

@@ -36,6 +36,7 @@ from registry.api.conditional import (
     ConditionalMixin,
 )
 from registry.api.errors import ErrorResponseSerializer
+from registry.api.examples import PARTNERSHIP_DETAIL_EXAMPLES, PARTNERSHIP_LIST_EXAMPLES
 from registry.api.export import (
     PARTNERSHIP_EXPORT_COLUMNS,
     PARTNERSHIP_EXPORT_SCHEMA,
@@ -65,6 +66,7 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(
         summary="List partnerships, or export them all as CSV or JSON Lines",
         parameters=[*PARTNERSHIP_EXPORT_SCHEMA["parameters"], *CONDITIONAL_PARAMETERS],
+        examples=PARTNERSHIP_LIST_EXAMPLES,
         responses={
             (200, "application/json"): serializers.PartnershipSerializer,
             **PARTNERSHIP_EXPORT_SCHEMA["responses"],
@@ -76,6 +78,7 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(
         summary="Read one partnership, with its accountability checklist and applicable law",
         parameters=CONDITIONAL_PARAMETERS,
+        examples=PARTNERSHIP_DETAIL_EXAMPLES,
         responses={200: serializers.PartnershipDetailSerializer, 304: NOT_MODIFIED, **ERRORS},
     ),
 )
@@ -85,7 +88,6 @@ class PartnershipViewSet(PartnershipWriteMixin, ConditionalMixin, ExportMixin, P
 
     filterset_class = PartnershipFilter
     pagination_class = KeysetCursorPagination  # ?ordering= and ?q= (best match first) with exact cursors
-    export_filename = "partnerships"
     export_columns = PARTNERSHIP_EXPORT_COLUMNS
     conditional_related = PARTNERSHIP_RELATED_EVENTS
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from rest_framework import serializers
 
 from cases.filters import OverreachCaseFilter
 from cases.models import CaseQuote, IssueType, OverreachCase
@@ -21,6 +20,7 @@ from registry.api.resources.organisations import PartnershipBriefSerializer
 from registry.api.serializers import (
     JurisdictionBriefSerializer,
     NamedBriefSerializer,
+    PublicModelSerializer,
     SourceBriefSerializer,
     SurveillancePracticeBriefSerializer,
 )
@@ -31,7 +31,7 @@ class IssueTypeBriefSerializer(NamedBriefSerializer):
         model = IssueType
 
 
-class CaseQuoteSerializer(serializers.ModelSerializer):
+class CaseQuoteSerializer(PublicModelSerializer):
     source = SourceBriefSerializer(read_only=True, help_text="Where the quote was published.")
 
     class Meta:

@@ -13,8 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from provenance.models import Claim, Source
+from registry.api.conditional import CONDITIONAL_PARAMETERS, NOT_MODIFIED, ConditionalMixin
+from registry.api.export import ExportMixin, export_schema, serializer_export_columns
 from registry.api.resources.history import record_history
-from registry.api.serializers import ClaimSerializer, HistoryEventSerializer, SourceBriefSerializer
+from registry.api.serializers import (
+    ClaimSerializer,
+    HistoryEventSerializer,
+    PublicModelSerializer,
+    SourceBriefSerializer,
+)
 from registry.api.views import ERRORS, LIST_ERRORS, PublicReadOnlyViewSet
 
 # The publication fields of every PublicRecord, after its own fields.
@@ -39,7 +46,7 @@ def claims_prefetch(path: str = "claims") -> Prefetch:
     return Prefetch(path, queryset=Claim.objects.select_related("source"))
 
 
-class SourcedRecordSerializer(serializers.ModelSerializer):
+class SourcedRecordSerializer(PublicModelSerializer):
     """A record with the sources it rests on."""
 
     sources = SourceBriefSerializer(many=True, read_only=True)
@@ -74,15 +81,45 @@ class HistoryMixin(viewsets.GenericViewSet):
         return Response(HistoryEventSerializer(record_history(self.get_object()), many=True).data)
 
 
-class PublicRecordViewSet(HistoryMixin, PublicReadOnlyViewSet):
-    """A read-only resource of published records, addressed by slug, with ``<slug>/history/``."""
+class PublicRecordViewSet(HistoryMixin, ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
+    """A read-only resource of published records, addressed by slug, with ``<slug>/history/``, ETags and 304s,
+    and its whole filtered list as CSV or JSON Lines."""
 
 
 def documented(noun: str, plural: str, list_serializer: Any, detail_serializer: Any | None = None) -> Any:
-    """The OpenAPI summaries and responses of a read-only resource's list and detail."""
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}", responses={200: list_serializer, **LIST_ERRORS}),
-        retrieve=extend_schema(
-            summary=f"Read one {noun}", responses={200: detail_serializer or list_serializer, **ERRORS}
-        ),
-    )
+    """The OpenAPI summaries, parameters and responses of a read-only resource's list and detail, with the
+    exports and conditional requests when the viewset offers them."""
+
+    def decorate(viewset: type) -> type:
+        list_responses: dict[Any, Any] = {200: list_serializer, **LIST_ERRORS}
+        list_parameters: list[Any] = []
+        detail_responses: dict[Any, Any] = {200: detail_serializer or list_serializer, **ERRORS}
+        detail_parameters: list[Any] = []
+        summary = f"List {plural}"
+        if issubclass(viewset, ExportMixin):
+            columns = serializer_export_columns(list_serializer)
+            export = export_schema(
+                "Columns, in this order: " + ", ".join(columns) + ". A related record is its slug (a country its "
+                "ISO 3166-1 alpha-2 code); permalink is the record's API address."
+            )
+            summary += ", or export them all as CSV or JSON Lines"
+            list_parameters += export["parameters"]
+            list_responses = {
+                (200, "application/json"): list_serializer,
+                **export["responses"],
+                # Errors are JSON whatever the format asked for.
+                **{(status, "application/json"): response for status, response in LIST_ERRORS.items()},
+            }
+        if issubclass(viewset, ConditionalMixin):
+            list_parameters += CONDITIONAL_PARAMETERS
+            detail_parameters += CONDITIONAL_PARAMETERS
+            list_responses[304] = NOT_MODIFIED
+            detail_responses[304] = NOT_MODIFIED
+        return extend_schema_view(
+            list=extend_schema(summary=summary, parameters=list_parameters, responses=list_responses),
+            retrieve=extend_schema(
+                summary=f"Read one {noun}", parameters=detail_parameters, responses=detail_responses
+            ),
+        )(viewset)
+
+    return decorate

@@ -12,11 +12,11 @@ from geography.filters import JurisdictionFilter
 from geography.models import Jurisdiction, jurisdiction_ancestor_ids
 from legal.models import LegalInstrument
 from registry.api.resources.common import documented
-from registry.api.serializers import InstrumentBriefSerializer, JurisdictionBriefSerializer
+from registry.api.serializers import InstrumentBriefSerializer, JurisdictionBriefSerializer, PublicModelSerializer
 from registry.api.views import PublicReadOnlyViewSet
 
 
-class JurisdictionSerializer(serializers.ModelSerializer):
+class JurisdictionSerializer(PublicModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="slug",
         read_only=True,

@@ -3,15 +3,16 @@ and nothing about the records that cite them, which may be unpublished)."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from provenance.filters import SourceFilter
 from provenance.models import Source
+from registry.api.conditional import ConditionalMixin
+from registry.api.export import ExportMixin
 from registry.api.resources.common import documented
+from registry.api.serializers import PublicModelSerializer
 from registry.api.views import PublicReadOnlyViewSet
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(PublicModelSerializer):
     class Meta:
         model = Source
         fields = [
@@ -33,7 +34,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 @documented("source", "sources", SourceSerializer)
-class SourceViewSet(PublicReadOnlyViewSet):
+class SourceViewSet(ConditionalMixin, ExportMixin, PublicReadOnlyViewSet):
     """Documents the registry cites: statutes, MOUs, reports, news articles."""
 
     queryset = Source.objects.all()
