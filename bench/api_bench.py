@@ -1,4 +1,4 @@
-"""Benchmark of the public JSON API: synthetic data, gunicorn with production settings, wrk over loopback.
+"""Benchmark of the public JSON API and the HTML pages: synthetic data, gunicorn with production settings, wrk.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench .venv/bin/python bench/api_bench.py \\
         --partnerships 10000
@@ -197,7 +197,7 @@ def count_of(base: str, path: str) -> int:
     return int(api_json(base, f"{path}{separator}count=true&page_size=1").get("count") or 0)
 
 
-def endpoints_choose(base: str) -> tuple[list[Endpoint], dict[str, Any]]:
+def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict[str, Any]]:
     """The endpoints to drive, with parameters taken from the loaded data (so that every one finds rows)."""
     partnerships = f"{API}/partnerships/"
     first = api_json(base, f"{partnerships}?page_size=1")["results"][0]
@@ -234,7 +234,17 @@ def endpoints_choose(base: str) -> tuple[list[Endpoint], dict[str, Any]]:
         Endpoint("detail", f"{partnerships}{slug}/"),
         Endpoint("CSV export (filtered)", f"{partnerships}?format=csv&{filtered}"),
         Endpoint("conditional detail (304)", f"{partnerships}{slug}/", 304, {"If-None-Match": etag}),
+        # The public website (HTML): the same data through the pages a reader opens.
+        Endpoint("page: home", "/"),
+        Endpoint("page: partnership list", "/partnerships/"),
+        Endpoint("page: filtered list (3 filters)", f"/partnerships/?{filtered}"),
+        Endpoint("page: partnership", f"/partnerships/{slug}/"),
+        Endpoint("page: map", "/map/"),
     ]
+    if only == "api":
+        endpoints = [e for e in endpoints if not e.name.startswith("page:")]
+    elif only == "pages":
+        endpoints = [e for e in endpoints if e.name.startswith("page:")]
     return endpoints, chosen
 
 
@@ -360,6 +370,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16).")
     parser.add_argument("--duration", default="10s", help="wrk duration per endpoint (default 10s).")
     parser.add_argument("--python", default=default_python(), help="The project's Python (default .venv).")
+    parser.add_argument(
+        "--only", choices=["all", "api", "pages"], default="all", help="Drive the API, the HTML pages, or both."
+    )
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/api-<partnerships>.json).")
     return parser.parse_args()
 
@@ -383,7 +396,7 @@ def main() -> None:
     server = gunicorn_start(python, env, port=port, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
-        endpoints, chosen = endpoints_choose(base)
+        endpoints, chosen = endpoints_choose(base, args.only)
         log(
             f"{chosen['total_partnerships']:,} partnerships; filtered list: {chosen['filtered_count']:,}; "
             f"search {chosen['search_selective']!r}: {chosen['search_selective_count']:,}, "
@@ -394,7 +407,7 @@ def main() -> None:
             for e in endpoints
         ]
         log("Timed CSV export (one request)")
-        export = export_time(base, next(e.path for e in endpoints if "format=csv" in e.path))
+        export = export_time(base, f"{API}/partnerships/?format=csv&{chosen['filtered_query']}")
     finally:
         server.terminate()
         try:

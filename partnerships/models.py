@@ -4,6 +4,7 @@ assessed for each partnership. Also the seed's reference tables (objectives, cha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import pgtrigger
@@ -415,11 +416,41 @@ class Partnership(PublicRecord):
     def __str__(self) -> str:
         return self.name
 
+    def checklist(self, mechanisms: list[AccountabilityMechanism]) -> list[ChecklistItem]:
+        """Every mechanism of the accountability checklist, in order, as assessed for this partnership (unknown
+        when never assessed). Uses the assessments prefetched by ``with_checklist()``."""
+        assessed = {assessment.mechanism_id: assessment for assessment in self.assessments.all()}
+        return [ChecklistItem(mechanism, assessed.get(mechanism.pk)) for mechanism in mechanisms]
+
     def applicable_law(self, on: Any = None) -> models.QuerySet[Any]:
         """Legal instruments in force on ``on`` (default today) in this jurisdiction or any above it."""
         from legal.models import LegalInstrument
 
         return LegalInstrument.objects.public().applicable_to(self.jurisdiction, on=on)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One accountability mechanism as assessed for one partnership."""
+
+    mechanism: AccountabilityMechanism
+    assessment: MechanismAssessment | None
+
+    @property
+    def status(self) -> str:
+        return self.assessment.status if self.assessment else AssessmentStatus.UNKNOWN.value
+
+    @property
+    def status_label(self) -> str:
+        return str(AssessmentStatus(self.status).label)
+
+    @property
+    def evidence(self) -> Source | None:
+        return self.assessment.evidence if self.assessment else None
+
+    @property
+    def note(self) -> str:
+        return self.assessment.note if self.assessment else ""
 
 
 @track_changes()

@@ -58,7 +58,7 @@ def test_matching_etag_answers_304_with_no_body_and_few_queries(anon_client, par
     assert again.status_code == 304
     assert again.content == b""
     assert again["ETag"] == first["ETag"]
-    # The version only, in one query (list: count, max(updated_at) and the newest events; detail: its events).
+    # The version only, in one query (list: the newest events of each table; detail: its own events).
     assert len(data_queries(queries)) == 1, "\n".join(q[:200] for q in data_queries(queries))
 
 

@@ -13,7 +13,6 @@ from geography.models import Country, Jurisdiction, Region
 from legal.models import LegalInstrument
 from partnerships.models import (
     NGO,
-    AccountabilityMechanism,
     AssessmentStatus,
     FocusArea,
     Partnership,
@@ -195,20 +194,16 @@ class PartnershipDetailSerializer(PartnershipSerializer):
 
     @extend_schema_field(ChecklistItemSerializer(many=True))
     def get_accountability_checklist(self, obj: Partnership) -> list[dict[str, Any]]:
-        mechanisms: list[AccountabilityMechanism] = self.context["mechanisms"]
-        assessed = {a.mechanism_id: a for a in obj.assessments.all()}
-        items = []
-        for mechanism in mechanisms:
-            assessment = assessed.get(mechanism.pk)
-            items.append(
-                {
-                    "mechanism": mechanism.slug,
-                    "name": mechanism.name,
-                    "status": assessment.status if assessment else AssessmentStatus.UNKNOWN.value,
-                    "evidence": assessment.evidence.slug if assessment and assessment.evidence else None,
-                    "note": assessment.note if assessment else "",
-                }
-            )
+        items = [
+            {
+                "mechanism": item.mechanism.slug,
+                "name": item.mechanism.name,
+                "status": item.status,
+                "evidence": item.evidence.slug if item.evidence else None,
+                "note": item.note,
+            }
+            for item in obj.checklist(self.context["mechanisms"])
+        ]
         return ChecklistItemSerializer(items, many=True).data
 
 
