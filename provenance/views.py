@@ -25,7 +25,7 @@ from provenance.filters import SourceFilter
 from provenance.models import CLAIM_TARGETS, Claim, Source, SourceKind, SourceTier
 from registry.citation import cite
 from registry.pages import filter_or_400
-from registry.presentation import history_entries
+from registry.presentation import field_label, history_entries
 
 # Records of one kind listed on a source page; beyond this, the page says how many more there are.
 SUPPORTED_LIMIT = 100
@@ -204,16 +204,6 @@ def published_claims(source: Source) -> models.QuerySet[Claim]:
         .prefetch_related(*prefetches)
         .order_by(*order, "field", "value", "id")
     )
-
-
-def field_label(model: type[models.Model], name: str) -> str:
-    """The field's verbose name with its first letter raised ("NGOs", not "Ngos")."""
-    try:
-        field: Any = model._meta.get_field(name)
-        label = str(field.verbose_name)
-    except Exception:  # a claim about a name that is not a model field: show it as it is
-        label = name.replace("_", " ")
-    return label[:1].upper() + label[1:]
 
 
 def claim_rows(claims: list[Claim]) -> list[dict[str, Any]]:
