@@ -396,9 +396,7 @@ class Partnership(PublicRecord):
             models.Index(fields=["name", "id"], name="partnership_name_idx"),
             # Counting and grouping the published partnerships (page counts, facets, home figures) reads this
             # small index instead of the wide rows (an index-only scan).
-            models.Index(
-                fields=["region", "id"], condition=Q(is_published=True), name="partnership_public_region_idx"
-            ),
+            models.Index(fields=["region", "id"], condition=Q(is_published=True), name="partnership_public_region_idx"),
             # Editors and readers search names by fragments ("horizon"): trigram index for icontains.
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="partnership_name_trgm"),
             # Full-text search (?q=) on the stored vector, and near-miss names with accents ignored.
