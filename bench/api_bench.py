@@ -5,15 +5,20 @@
 
 Steps: create the database if it is missing, ``migrate``, ``createcachetable``, ``generate_synthetic
 --partnerships N --seed S --replace`` (skipped with ``--skip-load``), ``VACUUM ANALYZE``; serve the app with
-gunicorn (DEBUG off, no throttle, sync workers, 127.0.0.1 on a free port); drive each endpoint with wrk
-(``bench/wrk_report.lua`` adds p95 and per-status counts); time one full CSV export; print a table and write
-``bench/results/api-<N>.json``. See bench/README.md. Standard library only (plus subprocess): it runs the
-project's own Python (``--python``, default ``.venv/bin/python``) for Django commands.
+gunicorn (DEBUG off, no throttle, sync workers, 127.0.0.1 on a free port), and beside it the raw baseline
+(``bench/baseline_app.py``: bare WSGI, psycopg and orjson, same workers) unless ``--no-baseline``, after checking
+that both serve the same JSON; count the SQL queries of one request to each endpoint in-process; drive each
+endpoint with wrk (``bench/wrk_report.lua`` adds p95 and per-status counts), each right followed by its baseline;
+time one full CSV export (and the baseline's COPY); print a table with each Django figure's ratio to its baseline
+and write ``bench/results/api-<N>.json``. See bench/README.md. Standard library only (plus subprocess): it runs
+the project's own Python (``--python``, default ``.venv/bin/python``) for Django commands.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import platform
@@ -27,6 +32,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,8 @@ BENCH = ROOT / "bench"
 LUA_REPORT = BENCH / "wrk_report.lua"
 API = "/api/v1"
 REPLACE = ["--replace"]  # synthetic data of an earlier run is deleted first
+BASELINE_APP = "baseline_app:application"  # bench/baseline_app.py, served from bench/
+HELLO = f"{API}/"  # Django's cheapest response: the API root (links to the resources, no database)
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Endpoint:
     path: str
     expected_status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    baseline: str | None = None  # the same request to bench/baseline_app.py, if it serves one
 
 
 @dataclass
@@ -56,6 +66,9 @@ class Result:
     socket_errors: dict[str, int]
     unexpected: int
     mb_per_second: float
+    queries_per_request: int | None = None  # SQL statements of one request in-process (Django only)
+    ratio: float | None = None  # requests_per_second / baseline.requests_per_second
+    baseline: Result | None = None  # the raw baseline on the same request, run right after
 
 
 def log(message: str) -> None:
@@ -158,30 +171,50 @@ def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 6
         return error.code, dict(error.headers), error.read()
 
 
-def gunicorn_start(python: str, env: dict[str, str], *, port: int, workers: int) -> subprocess.Popen[bytes]:
+def gunicorn_start(
+    python: str,
+    env: dict[str, str],
+    *,
+    port: int,
+    workers: int,
+    app: str = "registry.wsgi:application",
+    cwd: Path = ROOT,
+    probe: str = f"{API}/partnerships/?page_size=1",
+) -> subprocess.Popen[bytes]:
+    """``app`` under gunicorn (sync workers) on 127.0.0.1:``port``, once it answers 200 to ``probe``."""
     gunicorn = str(Path(python).parent / "gunicorn")
     if not Path(gunicorn).exists():
         fail(f"gunicorn not found next to {python}: install requirements.txt (make install)")
-    command = [gunicorn, "registry.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command = [gunicorn, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
-    log(f"gunicorn: {workers} sync workers on 127.0.0.1:{port}")
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (the venv's gunicorn, fixed arguments)
+    log(f"gunicorn {app}: {workers} sync workers on 127.0.0.1:{port}")
+    server = subprocess.Popen(command, cwd=cwd, env=env)  # noqa: S603 (the venv's gunicorn, fixed arguments)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             fail(f"gunicorn exited with status {server.returncode}")
         try:
-            status, _, _ = http_get(f"http://127.0.0.1:{port}{API}/partnerships/?page_size=1", timeout=10)
+            status, _, _ = http_get(f"http://127.0.0.1:{port}{probe}", timeout=10)
         except OSError:
             time.sleep(0.3)
             continue
         if status != 200:
             server.terminate()
-            fail(f"the API answered {status} to a first request")
+            fail(f"{app} answered {status} to a first request ({probe})")
         return server
     server.terminate()
     fail("gunicorn did not answer within 60 s")
     raise AssertionError  # unreachable
+
+
+def server_stop(server: subprocess.Popen[bytes] | None) -> None:
+    if server is None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def api_json(base: str, path: str) -> dict[str, Any]:
@@ -226,13 +259,19 @@ def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict
         "total_partnerships": count_of(base, partnerships),
         "etag": etag,
     }
+    quoted = urllib.parse.quote(selective)
     endpoints = [
-        Endpoint("list", f"{partnerships}?page_size=50"),
-        Endpoint("filtered list (3 filters)", f"{partnerships}?page_size=50&{filtered}"),
-        Endpoint("search selective", f"{partnerships}?page_size=50&q={urllib.parse.quote(selective)}"),
-        Endpoint("search common", f"{partnerships}?page_size=50&q={common}"),
-        Endpoint("detail", f"{partnerships}{slug}/"),
-        Endpoint("CSV export (filtered)", f"{partnerships}?format=csv&{filtered}"),
+        Endpoint("hello (no database)", HELLO, baseline="/hello"),
+        Endpoint("list", f"{partnerships}?page_size=50", baseline="/list"),
+        Endpoint(
+            "filtered list (3 filters)",
+            f"{partnerships}?page_size=50&{filtered}",
+            baseline=f"/list-filtered?{filtered}",
+        ),
+        Endpoint("search selective", f"{partnerships}?page_size=50&q={quoted}", baseline=f"/search?q={quoted}"),
+        Endpoint("search common", f"{partnerships}?page_size=50&q={common}", baseline=f"/search?q={common}"),
+        Endpoint("detail", f"{partnerships}{slug}/", baseline=f"/detail/{slug}"),
+        Endpoint("CSV export (filtered)", f"{partnerships}?format=csv&{filtered}", baseline=f"/export.csv?{filtered}"),
         Endpoint("conditional detail (304)", f"{partnerships}{slug}/", 304, {"If-None-Match": etag}),
         # The public website (HTML): the same data through the pages a reader opens.
         Endpoint("page: home", "/"),
@@ -248,7 +287,10 @@ def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict
     return endpoints, chosen
 
 
-def wrk_run(base: str, endpoint: Endpoint, *, threads: int, connections: int, duration: str) -> Result:
+def wrk_run(
+    base: str, endpoint: Endpoint, *, threads: int, connections: int, duration: str, drain: tuple[str, ...] = ()
+) -> Result:
+    """wrk on ``endpoint``; first one GET of each ``drain`` URL, then one of the endpoint, each waited for."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "60s"]
     command += ["-s", str(LUA_REPORT)]
     for name, value in endpoint.headers.items():
@@ -256,7 +298,10 @@ def wrk_run(base: str, endpoint: Endpoint, *, threads: int, connections: int, du
     command.append(base + endpoint.path)
     log(f"wrk {endpoint.name}: {endpoint.path}")
     # One request first, waited for: gunicorn's sync workers still answer the requests that the previous wrk run
-    # left queued when it closed its connections, so this drains that backlog (and warms this endpoint).
+    # left queued when it closed its connections, so this drains that backlog (and warms this endpoint). The
+    # other server of the pair (Django or the baseline) is drained the same way through ``drain``.
+    for url in drain:
+        http_get(url, timeout=600)
     http_get(base + endpoint.path, endpoint.headers, timeout=600)
     output = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)  # noqa: S603
     if output.returncode != 0:
@@ -300,7 +345,7 @@ def export_time(base: str, path: str) -> dict[str, Any]:
         if status != 200:
             fail(f"GET {path} answered {status}")
     seconds = time.monotonic() - started
-    rows = max(body.count(b"\r\n") - 1, 0)
+    rows = max(len(csv_rows(body)) - 1, 0)  # Django ends lines with CRLF, COPY with LF
     return {
         "path": path,
         "client": "curl" if curl else "urllib",
@@ -310,6 +355,115 @@ def export_time(base: str, path: str) -> dict[str, Any]:
         "rows_per_second": round(rows / seconds, 1),
         "mb_per_second": round(len(body) / seconds / 1e6, 2),
     }
+
+
+def csv_rows(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+
+
+def json_differences(django: Any, baseline: Any, where: str = "") -> list[str]:
+    """Where two parsed JSON values differ (key order included), as "path: django != baseline" lines."""
+    if type(django) is not type(baseline):
+        return [f"{where or '.'}: {django!r:.80} != {baseline!r:.80}"]
+    if isinstance(django, dict):
+        found = [] if list(django) == list(baseline) else [f"{where or '.'}: keys {list(django)} != {list(baseline)}"]
+        for key in django.keys() & baseline.keys():
+            found += json_differences(django[key], baseline[key], f"{where}.{key}")
+        return found
+    if isinstance(django, list):
+        found = [] if len(django) == len(baseline) else [f"{where}: {len(django)} items != {len(baseline)}"]
+        for index, (one, other) in enumerate(zip(django, baseline, strict=False)):
+            found += json_differences(one, other, f"{where}[{index}]")
+        return found
+    return [] if django == baseline else [f"{where or '.'}: {django!r:.80} != {baseline!r:.80}"]
+
+
+def same_time(one: str, other: str) -> bool:
+    try:
+        return datetime.fromisoformat(one) == datetime.fromisoformat(other)
+    except ValueError:
+        return False
+
+
+def csv_differences(django: bytes, baseline: bytes) -> list[str]:
+    """Cell by cell, but for the known differences of format: the timestamp is written differently (compared as
+    a time), the permalink points to each app's own address (compared by slug), and the baseline does not
+    neutralise formulas (a cell starting with = + - @ is prefixed with ' by Django only)."""
+    found: list[str] = []
+    ours, theirs = csv_rows(django), csv_rows(baseline)
+    if len(ours) != len(theirs):
+        found.append(f"CSV: {len(ours) - 1} rows != {len(theirs) - 1}")
+    header = ours[0] if ours else []
+    empty: list[str] = []
+    for number, (one, other) in enumerate(zip_longest(ours, theirs, fillvalue=empty), start=1):
+        slug = one[0] if one and other and one[0] == other[0] else None
+        for column, mine, its in zip_longest(header, one, other, fillvalue=""):
+            same = mine == its or (mine.startswith("'") and mine[1:] == its and its.startswith(("=", "+", "-", "@")))
+            if number > 1 and column == "updated_at":
+                same = same_time(mine, its)
+            elif number > 1 and column == "permalink":
+                same = slug is not None and mine.endswith(f"/{slug}/") and its.endswith(f"/{slug}/")
+            if not same:
+                found.append(f"CSV row {number} {column}: {mine!r:.60} != {its!r:.60}")
+    return found
+
+
+def baseline_check(base: str, baseline_base: str, endpoints: list[Endpoint]) -> dict[str, list[str]]:
+    """Both apps' answers to each request that has a baseline, compared parsed: the whole detail, the results of a
+    list (not the next link), the cells of the CSV export. The hello endpoints differ by design."""
+    differences: dict[str, list[str]] = {}
+    for endpoint in endpoints:
+        if endpoint.baseline is None or endpoint.path == HELLO:
+            continue
+        django_status, _, django = http_get(base + endpoint.path, timeout=600)
+        baseline_status, _, baseline = http_get(baseline_base + endpoint.baseline, timeout=600)
+        if (django_status, baseline_status) != (200, 200):
+            differences[endpoint.name] = [f"status {django_status} != {baseline_status}"]
+        elif endpoint.baseline.startswith("/export.csv"):
+            differences[endpoint.name] = csv_differences(django, baseline)
+        else:
+            ours, theirs = json.loads(django), json.loads(baseline)
+            if "results" in ours and isinstance(theirs, dict):
+                ours, theirs = ours["results"], theirs.get("results")
+            differences[endpoint.name] = json_differences(ours, theirs)
+    return differences
+
+
+QUERIES_CODE = """
+import json
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+client = Client(HTTP_HOST="127.0.0.1")
+
+
+def fetch(path, headers):
+    response = client.get(path, headers=headers)
+    if response.streaming:
+        b"".join(response.streaming_content)  # an export queries while it streams
+    return response.status_code
+
+
+counts = {}
+for name, path, headers, expected in json.loads(SPEC):
+    fetch(path, headers)  # warm: caches filled, first-use work done, as under load
+    with CaptureQueriesContext(connection) as queries:
+        status = fetch(path, headers)
+    statements = [query["sql"] for query in queries.captured_queries]
+    counts[name] = sum(1 for sql in statements if not sql.startswith(CONTROL)) if status == expected else None
+print(json.dumps(counts))
+"""
+
+
+def queries_count(python: str, env: dict[str, str], endpoints: list[Endpoint]) -> dict[str, int | None]:
+    """SQL statements of one request to each endpoint (after one warm-up request), in-process with Django's test
+    client and the server's settings; transaction control (BEGIN, COMMIT, savepoints) is not counted."""
+    spec = json.dumps([[e.name, e.path, e.headers, e.expected_status] for e in endpoints])
+    output = django_eval(python, env, f"SPEC = {spec!r}\n{QUERIES_CODE}")
+    counts: dict[str, int | None] = json.loads(output.splitlines()[-1])
+    return counts
 
 
 def cpu_model() -> str:
@@ -347,16 +501,28 @@ def machine_describe(python: str, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def table_row(name: str, r: Result) -> str:
+    statuses = ", ".join(f"{code}:{n}" for code, n in r.statuses.items())
+    lat = r.latency_ms
+    queries = "" if r.queries_per_request is None else str(r.queries_per_request)
+    ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+    return (
+        f"{name:<34}{r.requests_per_second:>9.1f}{lat['p50']:>9.1f}{lat['p95']:>9.1f}{lat['p99']:>9.1f}"
+        f"{r.mb_per_second:>8.2f}{queries:>9}{ratio:>7}  {r.unexpected} ({statuses})"
+    )
+
+
 def table_format(results: list[Result]) -> str:
-    header = f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'MB/s':>8}  errors/unexpected"
+    """One row per Django endpoint, each followed by its raw baseline's row when it has one."""
+    header = (
+        f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'MB/s':>8}{'queries':>9}{'ratio':>7}"
+        "  errors/unexpected"
+    )
     lines = [header, "-" * len(header)]
     for r in results:
-        statuses = ", ".join(f"{code}:{n}" for code, n in r.statuses.items())
-        lat = r.latency_ms
-        lines.append(
-            f"{r.name:<34}{r.requests_per_second:>9.1f}{lat['p50']:>9.1f}{lat['p95']:>9.1f}{lat['p99']:>9.1f}"
-            f"{r.mb_per_second:>8.2f}  {r.unexpected} ({statuses})"
-        )
+        lines.append(table_row(r.name, r))
+        if r.baseline is not None:
+            lines.append(table_row("  raw baseline", r.baseline))
     return "\n".join(lines)
 
 
@@ -372,6 +538,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--python", default=default_python(), help="The project's Python (default .venv).")
     parser.add_argument(
         "--only", choices=["all", "api", "pages"], default="all", help="Drive the API, the HTML pages, or both."
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="Do not serve or drive the raw baseline (bench/baseline_app.py)."
     )
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/api-<partnerships>.json).")
     return parser.parse_args()
@@ -395,6 +564,8 @@ def main() -> None:
     port = free_port()
     server = gunicorn_start(python, env, port=port, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
+    baseline_server: subprocess.Popen[bytes] | None = None
+    baseline_base = ""
     try:
         endpoints, chosen = endpoints_choose(base, args.only)
         log(
@@ -402,18 +573,47 @@ def main() -> None:
             f"search {chosen['search_selective']!r}: {chosen['search_selective_count']:,}, "
             f"{chosen['search_common']!r}: {chosen['search_common_count']:,}"
         )
-        results = [
-            wrk_run(base, e, threads=args.threads, connections=args.connections, duration=args.duration)
-            for e in endpoints
-        ]
+        if not args.no_baseline and any(e.baseline for e in endpoints):
+            baseline_port = free_port()
+            baseline_server = gunicorn_start(
+                python, env, port=baseline_port, workers=args.workers, app=BASELINE_APP, cwd=BENCH, probe="/hello"
+            )
+            baseline_base = f"http://127.0.0.1:{baseline_port}"
+            differences = baseline_check(base, baseline_base, endpoints)
+            if any(differences.values()):
+                listing = "\n".join(f"  {name}: {line}" for name, lines in differences.items() for line in lines[:10])
+                fail(f"the raw baseline does not serve the same data as the API:\n{listing}")
+            log(f"Baseline check: same data as the API for {', '.join(differences)}")
+        else:
+            differences = {}
+        log("SQL queries per request (in-process, one warm request each)")
+        queries = queries_count(python, env, endpoints)
+        results: list[Result] = []
+        load = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
+        drive = partial(wrk_run, threads=args.threads, connections=args.connections, duration=args.duration)
+        for endpoint in endpoints:
+            # Each Django run then its baseline's, interleaved, so that a change in the machine's load hits both.
+            # Before a run, the other server is drained too (a cheap request waits behind its backlog).
+            drain_baseline = (f"{baseline_base}/hello",) if baseline_base else ()
+            result = drive(base, endpoint, drain=drain_baseline)
+            result.queries_per_request = queries.get(endpoint.name)
+            if baseline_base and endpoint.baseline:
+                twin = Endpoint(f"{endpoint.name} (raw baseline)", endpoint.baseline)
+                result.baseline = drive(baseline_base, twin, drain=(base + HELLO,))
+                if result.baseline.requests_per_second:
+                    result.ratio = round(result.requests_per_second / result.baseline.requests_per_second, 3)
+            results.append(result)
         log("Timed CSV export (one request)")
         export = export_time(base, f"{API}/partnerships/?format=csv&{chosen['filtered_query']}")
+        if baseline_base:
+            export["baseline"] = export_time(baseline_base, f"/export.csv?{chosen['filtered_query']}")
+            if export["baseline"]["rows_per_second"]:
+                export["rows_per_second_ratio"] = round(
+                    export["rows_per_second"] / export["baseline"]["rows_per_second"], 3
+                )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server_stop(server)
+        server_stop(baseline_server)
     load_after = os.getloadavg()
     print()
     print(f"API benchmark: {chosen['total_partnerships']:,} partnerships, {args.workers} gunicorn sync workers, ")
@@ -422,9 +622,22 @@ def main() -> None:
     print(table_format(results))
     print()
     print(
+        "queries: SQL statements of one request, in-process (transaction control not counted). ratio: Django req/s "
+        "/ raw baseline req/s."
+        if baseline_base
+        else "queries: SQL statements of one request, in-process (transaction control not counted). No baseline."
+    )
+    print(
         f"CSV export, one request: {export['rows']:,} rows, {export['bytes'] / 1e6:.2f} MB in {export['seconds']} s "
         f"= {export['rows_per_second']:,.0f} rows/s, {export['mb_per_second']} MB/s"
     )
+    if "baseline" in export:
+        copy = export["baseline"]
+        print(
+            f"COPY baseline, one request: {copy['rows']:,} rows, {copy['bytes'] / 1e6:.2f} MB in {copy['seconds']} s "
+            f"= {copy['rows_per_second']:,.0f} rows/s, {copy['mb_per_second']} MB/s; "
+            f"ratio {export.get('rows_per_second_ratio', 0):.2f}"
+        )
     print(f"Load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     output = args.output or BENCH / "results" / f"api-{args.partnerships}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -433,7 +646,16 @@ def main() -> None:
         "partnerships": args.partnerships,
         "seed": args.seed,
         "server": {"gunicorn_workers": args.workers, "worker_class": "sync", "debug": False, "throttle": None},
-        "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration},
+        "baseline": {
+            "app": "bench/baseline_app.py",
+            "gunicorn_workers": args.workers,
+            "worker_class": "sync",
+            "hello": {"django": HELLO, "baseline": "/hello"},
+            "checked_same_data": sorted(differences),
+        }
+        if baseline_base
+        else None,
+        "wrk": load,
         "machine": machine,
         "load_average_1min": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
         "parameters": {key: value for key, value in chosen.items() if key != "etag"},
