@@ -23,16 +23,15 @@ from legal.views import (
     LIST_CAP,
     active_filters,
     api_url,
-    claims_prefetch,
     hidden_params,
     page_links,
     page_of,
     query_without,
-    refuse_unknown_parameters,
 )
-from legal.views import sources_prefetch as record_sources_prefetch
 from partnerships.models import Partnership, SurveillancePractice
-from registry.pages import filter_or_400, record_context
+from provenance.models import claims_prefetch
+from provenance.models import sources_prefetch as record_sources_prefetch
+from registry.pages import filter_or_400, record_context, refuse_unknown_parameters
 
 PAGE_SIZE = 20
 FORM_FIELDS = {"issue", "surveillance_method", "found_by_kind", "year_min", "year_max"}

@@ -27,8 +27,13 @@ from geography.models import LEVEL_DEPTH, Jurisdiction, JurisdictionLevel
 from legal.filters import LegalInstrumentFilter
 from legal.models import InstrumentKind, LegalInstrument, LegalTopic, OversightBody
 from partnerships.models import Partnership
-from provenance.models import Claim, Source, VerificationStatus
-from registry.pages import BadQuery, filter_or_400, query_problems, record_context
+from provenance.models import VerificationStatus, claims_prefetch, sources_prefetch
+from registry.pages import (
+    BadQuery,
+    filter_or_400,
+    record_context,
+    refuse_unknown_parameters,
+)
 
 # Instrument links shown beside a jurisdiction in the tree; the jurisdiction's page lists the rest.
 TREE_LINKS = 8
@@ -88,27 +93,12 @@ def list_url(name: str, **params: str) -> str:
     return f"{reverse(name)}?{urlencode(params)}"
 
 
-def sources_prefetch() -> Prefetch:
-    return Prefetch("sources", queryset=Source.objects.order_by("title", "id"))
-
-
-def claims_prefetch() -> Prefetch:
-    return Prefetch("claims", queryset=Claim.objects.select_related("source").order_by("field", "value", "id"))
-
-
 def slug_url(name: str) -> Any:
     """A function slug -> the address of the ``name`` page for it: one reverse() instead of one per link (slugs
     are URL-safe). Reversing each of the ~3,000 links of a 400-jurisdiction tree took half its render time."""
     marker = "slug-marker-0"
     head, tail = reverse(name, kwargs={"slug": marker}).split(marker)
     return lambda slug: f"{head}{slug}{tail}"
-
-
-def refuse_unknown_parameters(request: HttpRequest, *allowed: str) -> None:
-    """A record page takes no query parameters but those named: any other is a 400, as on the list pages."""
-    problems = query_problems(request, set(allowed))
-    if problems:
-        raise BadQuery(problems)
 
 
 def page_of(request: HttpRequest, queryset: models.QuerySet[Any], *, param: str = "page", per_page: int) -> Page:

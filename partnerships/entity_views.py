@@ -25,7 +25,12 @@ from geography.models import Country
 from partnerships.filters import NGOFilter, PoliceDepartmentFilter, SurveillancePracticeFilter
 from partnerships.models import NGO, FocusArea, Partnership, PoliceDepartment, SurveillancePractice
 from provenance.models import Claim, Source, VerificationStatus
-from registry.pages import BadQuery, filter_or_400, query_problems, record_context
+from registry.pages import (
+    clean_query,
+    filter_or_400,
+    record_context,
+    refuse_unknown_parameters,
+)
 from registry.presentation import history_entries
 
 PAGE_SIZE = 50
@@ -49,17 +54,6 @@ class FormField:
     choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def clean_query(data: QueryDict, *, drop: tuple[str, ...] = ("page",)) -> str:
-    """The query string of the non-empty parameters (an HTML form sends every field), without ``drop``."""
-    kept = QueryDict(mutable=True)
-    for name, values in data.lists():
-        if name not in drop:
-            for value in values:
-                if value != "":
-                    kept.appendlist(name, value)
-    return kept.urlencode()
-
-
 def paginate(request: HttpRequest, queryset: models.QuerySet[Any], per_page: int | None = None) -> Page[Any]:
     """The page ``?page=`` asks for (the first for a missing or wrong number, the last beyond the end)."""
     return Paginator(queryset, per_page or PAGE_SIZE).get_page(request.GET.get("page"))
@@ -76,13 +70,6 @@ def paginate_rows(
     page = paginate(request, queryset)
     page.object_list = list(rows(page.object_list.values("pk")))  # type: ignore[attr-defined]
     return page
-
-
-def no_parameters_but(request: HttpRequest, *allowed: str) -> None:
-    """A page without a FilterSet: any parameter but ``allowed`` is a 400, as on the API."""
-    problems = query_problems(request, set(allowed))
-    if problems:
-        raise BadQuery(problems)
 
 
 def form_fields(filterset: Any, specs: list[tuple[str, str, str, list[tuple[str, str]]]]) -> list[FormField]:
@@ -120,8 +107,8 @@ def list_context(
         "page": paginate_rows(request, filterset.qs, rows),
         "fields": fields,
         "hidden": hidden,
-        "query": clean_query(request.GET),
-        "filtered": bool(clean_query(request.GET)),
+        "query": clean_query(request.GET, drop=("page",)),
+        "filtered": bool(clean_query(request.GET, drop=("page",))),
     }
 
 
@@ -262,7 +249,7 @@ def organisation_list(request: HttpRequest, kind: Organisation) -> HttpResponse:
 
 
 def organisation_detail(request: HttpRequest, slug: str, kind: Organisation) -> HttpResponse:
-    no_parameters_but(request, "page")
+    refuse_unknown_parameters(request, "page")
     queryset = kind.model.objects.public().select_related("jurisdiction", "jurisdiction__country")
     record = get_object_or_404(record_sources_and_claims(queryset), slug=slug)
     partnerships = related_partnerships(kind.relation, record)
@@ -350,7 +337,7 @@ def surveillance_practice_list(request: HttpRequest) -> HttpResponse:
 
 
 def surveillance_practice_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    no_parameters_but(request, "page")
+    refuse_unknown_parameters(request, "page")
     record = get_object_or_404(record_sources_and_claims(SurveillancePractice.objects.public()), slug=slug)
     cases = (
         OverreachCase.objects.public()
@@ -380,7 +367,7 @@ def surveillance_practice_detail(request: HttpRequest, slug: str) -> HttpRespons
 
 
 def focus_area_list(request: HttpRequest) -> HttpResponse:
-    no_parameters_but(request, "page")
+    refuse_unknown_parameters(request, "page")
     order = ("name", "id")
 
     def rows(ids: models.QuerySet[Any]) -> models.QuerySet[Any]:
@@ -399,7 +386,7 @@ def focus_area_list(request: HttpRequest) -> HttpResponse:
 
 
 def focus_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    no_parameters_but(request, "page")
+    refuse_unknown_parameters(request, "page")
     record = get_object_or_404(FocusArea, slug=slug)
     context = {
         "record": record,

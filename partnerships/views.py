@@ -37,7 +37,12 @@ from partnerships.models import (
     SurveillancePractice,
 )
 from provenance.models import Claim, Source, VerificationStatus
-from registry.pages import BadQuery, filter_or_400, query_problems, record_context
+from registry.pages import (
+    clean_query,
+    filter_or_400,
+    record_context,
+    refuse_unknown_parameters,
+)
 
 PAGE_SIZE = 25
 FACET_CACHE_SECONDS = 60
@@ -202,18 +207,6 @@ class CachedCountPaginator(Paginator):
         return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
-def clean_query(data: QueryDict, *, drop: tuple[str, ...] = ()) -> str:
-    """The query string of the non-empty parameters (an HTML form sends every field), without ``drop``."""
-    kept = QueryDict(mutable=True)
-    for name, values in data.lists():
-        if name in drop:
-            continue
-        for value in values:
-            if value != "":
-                kept.appendlist(name, value)
-    return kept.urlencode()
-
-
 def partnership_list(request: HttpRequest) -> HttpResponse:
     filterset = filter_or_400(request, PartnershipFilter, public_partnerships(), extra=("page",))
     data = filterset.data
@@ -246,9 +239,7 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
 
 
 def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    problems = query_problems(request, set())
-    if problems:
-        raise BadQuery(problems)
+    refuse_unknown_parameters(request)
     queryset = (
         public_partnerships()
         .with_checklist()

@@ -464,3 +464,13 @@ class Claim(models.Model):
             if getattr(self, f"{target}_id") is not None:
                 return getattr(self, target)
         return None
+
+
+def sources_prefetch(path: str = "sources") -> models.Prefetch:
+    """A record's sources, by title: what every API response and record page shows."""
+    return models.Prefetch(path, queryset=Source.objects.order_by("title", "id"))
+
+
+def claims_prefetch(path: str = "claims") -> models.Prefetch:
+    """A record's claims (in the model's order: field, value) with their sources."""
+    return models.Prefetch(path, queryset=Claim.objects.select_related("source"))

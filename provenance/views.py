@@ -19,12 +19,12 @@ from django.urls import reverse
 
 from cases.models import CaseQuote, OverreachCase
 from legal.models import LegalInstrument, OversightBody
-from partnerships.entity_views import form_fields, list_context, no_parameters_but, paginate
+from partnerships.entity_views import form_fields, list_context, paginate
 from partnerships.models import NGO, MechanismAssessment, Partnership, PoliceDepartment, SurveillancePractice
 from provenance.filters import SourceFilter
 from provenance.models import CLAIM_TARGETS, Claim, Source, SourceKind, SourceTier
 from registry.citation import cite
-from registry.pages import filter_or_400
+from registry.pages import filter_or_400, refuse_unknown_parameters
 from registry.presentation import field_label, history_entries
 
 # Records of one kind listed on a source page; beyond this, the page says how many more there are.
@@ -225,7 +225,7 @@ def claim_rows(claims: list[Claim]) -> list[dict[str, Any]]:
 
 
 def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    no_parameters_but(request, "page")
+    refuse_unknown_parameters(request, "page")
     source = get_object_or_404(Source, slug=slug)
     groups = []
     for kind in SUPPORTED_KINDS:

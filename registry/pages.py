@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from registry.citation import cite
 from registry.presentation import claims_by_field, history_entries
@@ -49,6 +49,25 @@ def query_problems(request: HttpRequest, allowed: set[str]) -> dict[str, list[st
         elif len(values) > 1 and not name.endswith("[]"):
             problems.setdefault(shown, []).append("Given more than once.")
     return problems
+
+
+def refuse_unknown_parameters(request: HttpRequest, *allowed: str) -> None:
+    """A page without a FilterSet: any query parameter but ``allowed`` is a 400 naming it, as on the API."""
+    problems = query_problems(request, set(allowed))
+    if problems:
+        raise BadQuery(problems)
+
+
+def clean_query(data: QueryDict, *, drop: tuple[str, ...] = ()) -> str:
+    """The query string of the non-empty parameters (an HTML form sends every field), without ``drop``."""
+    kept = QueryDict(mutable=True)
+    for name, values in data.lists():
+        if name in drop:
+            continue
+        for value in values:
+            if value != "":
+                kept.appendlist(name, value)
+    return kept.urlencode()
 
 
 def filter_or_400(

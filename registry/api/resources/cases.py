@@ -7,14 +7,13 @@ from django.db.models import Prefetch, QuerySet
 from cases.filters import OverreachCaseFilter
 from cases.models import CaseQuote, IssueType, OverreachCase
 from partnerships.models import Partnership, SurveillancePractice
+from provenance.models import claims_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
     ClaimedRecordSerializer,
     PublicRecordViewSet,
-    claims_prefetch,
     documented,
-    sources_prefetch,
 )
 from registry.api.resources.organisations import PartnershipBriefSerializer
 from registry.api.serializers import (

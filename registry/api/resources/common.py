@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from provenance.models import Claim, Source
 from registry.api.conditional import CONDITIONAL_PARAMETERS, NOT_MODIFIED, ConditionalMixin
 from registry.api.export import ExportMixin, export_schema, serializer_export_columns
 from registry.api.resources.history import record_history
@@ -36,14 +34,6 @@ RECORD_FIELDS = [
 # ... and its provenance: the sources it rests on and, for records that carry claims, the claims per field.
 SOURCED_FIELDS = ["sources"]
 CLAIMED_FIELDS = ["disputed_fields", "sources", "claims"]
-
-
-def sources_prefetch(path: str = "sources") -> Prefetch:
-    return Prefetch(path, queryset=Source.objects.order_by("title", "id"))
-
-
-def claims_prefetch(path: str = "claims") -> Prefetch:
-    return Prefetch(path, queryset=Claim.objects.select_related("source"))
 
 
 class SourcedRecordSerializer(PublicModelSerializer):

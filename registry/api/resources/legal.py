@@ -6,14 +6,13 @@ from django.db.models import Prefetch, QuerySet
 
 from legal.filters import LegalInstrumentFilter, OversightBodyFilter
 from legal.models import LegalInstrument, LegalTopic, OversightBody
+from provenance.models import claims_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
     ClaimedRecordSerializer,
     PublicRecordViewSet,
-    claims_prefetch,
     documented,
-    sources_prefetch,
 )
 from registry.api.serializers import InstrumentBriefSerializer, JurisdictionBriefSerializer, NamedBriefSerializer
 

@@ -13,6 +13,7 @@ from partnerships.filters import (
     SurveillancePracticeFilter,
 )
 from partnerships.models import NGO, AccountabilityMechanism, Partnership, PoliceDepartment, SurveillancePractice
+from provenance.models import claims_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
@@ -20,9 +21,7 @@ from registry.api.resources.common import (
     ClaimedRecordSerializer,
     PublicRecordViewSet,
     SourcedRecordSerializer,
-    claims_prefetch,
     documented,
-    sources_prefetch,
 )
 from registry.api.serializers import JurisdictionBriefSerializer, NamedBriefSerializer
 

@@ -8,13 +8,13 @@ from django.db.models import QuerySet
 
 from partnerships.filters import ChallengeFilter, ObjectiveFilter, StakeholderGroupFilter
 from partnerships.models import Challenge, Objective, StakeholderGroup
+from provenance.models import sources_prefetch
 from registry.api.resources.common import (
     RECORD_FIELDS,
     SOURCED_FIELDS,
     PublicRecordViewSet,
     SourcedRecordSerializer,
     documented,
-    sources_prefetch,
 )
 
 
