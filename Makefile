@@ -14,7 +14,7 @@ PGDATA_DIR := .pgdata
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help install run test lint fmt superuser migrations dbstop dbreset clean bench
+.PHONY: help install run serve test lint fmt superuser migrations dbstop dbreset clean bench
 
 help: ## List the targets
 	@echo "Partnership Registry. Usage: make <target>"
@@ -48,6 +48,25 @@ run: install ## Migrate, load the shipped data and serve on http://127.0.0.1:800
 	@echo
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# Production mode on this machine: DEBUG off, gunicorn with the shipped gunicorn.conf.py (GUNICORN_BIND, default
+# 127.0.0.1:8000), static files from collectstatic served by whitenoise, JSON logs, the 20 s statement timeout.
+# Plain HTTP on loopback, so no redirect to HTTPS (and no HSTS, which is only sent over HTTPS); cookies stay Secure,
+# which browsers accept on localhost. Without DJANGO_SECRET_KEY, a random key is made for this run only (nothing is
+# written to disk; logins end when the server stops).
+serve: export DJANGO_DEBUG = false
+serve: export DJANGO_SECURE_SSL_REDIRECT = false
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: install ## Production mode locally: migrate, collectstatic, gunicorn on http://127.0.0.1:8000 (DEBUG off)
+	@if [ -z "$$DJANGO_SECRET_KEY" ]; then echo "make serve: DJANGO_SECRET_KEY is not set: a random key for this run"; fi; \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	export DJANGO_SECRET_KEY; set -e; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) createcachetable; \
+	$(MANAGE) load_shipped_data; \
+	$(MANAGE) collectstatic --noinput --verbosity 0; \
+	echo "Registry in production mode on http://$${GUNICORN_BIND:-127.0.0.1:8000} (health: /healthz)"; \
+	exec $(BIN)/gunicorn -c gunicorn.conf.py
+
 test: install ## Check for missing migrations, then run the test suite (PYTEST_ARGS='...' passes options)
 	DJANGO_SETTINGS_MODULE=registry.settings_test $(MANAGE) makemigrations --check --dry-run
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
@@ -67,12 +86,18 @@ fmt: install ## Format the code and apply ruff's safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# SIZE partnerships of synthetic data in the database DATABASE_URL names (required: its synthetic data is
-# replaced), gunicorn with DEBUG off, wrk over loopback. Needs wrk (apt-get install -y wrk). See bench/README.md.
-SIZE ?= 10000
+# SIZE partnerships (10k, 100k or 1m) of synthetic data, gunicorn with the shipped gunicorn.conf.py and production
+# settings, wrk over loopback, and the raw baseline beside it. The database is DATABASE_URL if set (its synthetic data
+# is replaced), else `registry_bench` on the embedded server. wrk and curl come from Debian's packages: installed here
+# when missing and we may (root), else the command says how. See bench/README.md.
+SIZE ?= 10k
 BENCH_ARGS ?=
-bench: install ## API benchmark: make bench SIZE=10000 DATABASE_URL=... (writes bench/results/api-SIZE.json)
-	$(BIN)/python bench/api_bench.py --partnerships $(SIZE) $(BENCH_ARGS)
+bench: install ## Benchmark against raw baselines: make bench SIZE=10k|100k|1m (writes bench/results/bench-SIZE.json)
+	@for tool in wrk curl; do command -v $$tool >/dev/null 2>&1 && continue; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing $$tool (apt-get)"; apt-get install -y -qq $$tool >/dev/null || exit 1; \
+	else echo "make bench needs $$tool: sudo apt-get install -y $$tool" >&2; exit 1; fi; done
+	$(BIN)/python bench/api_bench.py --size $(SIZE) $(BENCH_ARGS)
 
 superuser: install ## Create an editor (superuser) account
 	$(MANAGE) createsuperuser

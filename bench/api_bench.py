@@ -17,15 +17,19 @@ the project's own Python (``--python``, default ``.venv/bin/python``) for Django
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -42,7 +46,10 @@ BENCH = ROOT / "bench"
 LUA_REPORT = BENCH / "wrk_report.lua"
 API = "/api/v1"
 REPLACE = ["--replace"]  # synthetic data of an earlier run is deleted first
+DJANGO_APP = "registry.wsgi:application"
 BASELINE_APP = "baseline_app:application"  # bench/baseline_app.py, served from bench/
+BENCH_DATABASE = "registry_bench"  # on the embedded server when DATABASE_URL is not set
+EXPORT_ROWS = 100_000  # the size of the big CSV export (issue 6: "CSV export of 100k rows")
 HELLO = f"{API}/"  # Django's cheapest response: the API root (links to the resources, no database)
 
 
@@ -67,8 +74,32 @@ class Result:
     unexpected: int
     mb_per_second: float
     queries_per_request: int | None = None  # SQL statements of one request in-process (Django only)
+    peak_worker_rss_mb: float | None = None  # the largest resident memory of one worker during the run
     ratio: float | None = None  # requests_per_second / baseline.requests_per_second
     baseline: Result | None = None  # the raw baseline on the same request, run right after
+
+
+def size_parse(text: str) -> int:
+    """A number of partnerships: 10000, 10k, 100k, 1m."""
+    value = text.strip().lower().replace("_", "").replace(",", "")
+    factor = {"k": 1_000, "m": 1_000_000}.get(value[-1:], 1)
+    number = value[:-1] if factor > 1 else value
+    try:
+        parsed = int(float(number) * factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 10000, 10k, 100k, 1m)") from None
+    if parsed < 1:
+        raise argparse.ArgumentTypeError("the size must be at least 1")
+    return parsed
+
+
+def size_label(number: int) -> str:
+    """10000 -> 10k, 1000000 -> 1m (the names of the result files)."""
+    if number % 1_000_000 == 0:
+        return f"{number // 1_000_000}m"
+    if number % 1_000 == 0:
+        return f"{number // 1_000}k"
+    return str(number)
 
 
 def log(message: str) -> None:
@@ -85,12 +116,45 @@ def default_python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def server_env(database_url: str) -> dict[str, str]:
-    """Production-ish settings: DEBUG off, HTTP on loopback, no anonymous throttle."""
+def embedded_database_url(python: str) -> str:
+    """Without DATABASE_URL: the database ``registry_bench`` on the project's embedded PostgreSQL server (.pgdata),
+    started if needed, next to (never in place of) the development database."""
+    output = run([python, "-m", "registry.devdb", "start", "--name", BENCH_DATABASE], dict(os.environ), capture=True)
+    match = re.search(r"socket directory (\S+), port (\d+)", output)
+    if match is None:
+        fail(f"could not start the embedded PostgreSQL server: {output.strip()}")
+        raise AssertionError  # unreachable
+    socket_dir, port = match.groups()
+    return f"postgres://postgres@:{port}/{BENCH_DATABASE}?host={urllib.parse.quote(socket_dir)}"
+
+
+def local_redis_url() -> str:
+    """Without REDIS_URL: Redis on 127.0.0.1:6379 if one answers (database 15, emptied first), else nothing (the
+    database cache table)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"*2\r\n$6\r\nSELECT\r\n$2\r\n15\r\n*1\r\n$7\r\nFLUSHDB\r\n")
+            reply = sock.recv(64)
+    except OSError:
+        return ""
+    return "redis://127.0.0.1:6379/15" if reply.startswith(b"+OK") else ""
+
+
+def redacted(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.password:
+        parsed = parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":***@"))
+    return urllib.parse.urlunsplit(parsed)
+
+
+def server_env(database_url: str, *, redis_url: str = "", response_cache: bool = True) -> dict[str, str]:
+    """Production settings: DEBUG off, HTTP on loopback, no anonymous throttle (wrk would measure 429s)."""
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "REGISTRY_API_CACHE_SECONDS": "300" if response_cache else "0",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-" + os.urandom(24).hex(),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -177,7 +241,7 @@ def gunicorn_start(
     *,
     port: int,
     workers: int,
-    app: str = "registry.wsgi:application",
+    app: str = DJANGO_APP,
     cwd: Path = ROOT,
     probe: str = f"{API}/partnerships/?page_size=1",
 ) -> subprocess.Popen[bytes]:
@@ -185,10 +249,20 @@ def gunicorn_start(
     gunicorn = str(Path(python).parent / "gunicorn")
     if not Path(gunicorn).exists():
         fail(f"gunicorn not found next to {python}: install requirements.txt (make install)")
-    command = [gunicorn, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    command += ["--worker-class", "sync", "--timeout", "120", "--log-level", "warning"]
+    command = [gunicorn]
+    if app == DJANGO_APP:
+        command += ["--config", str(ROOT / "gunicorn.conf.py")]  # the configuration shipped with the project
+    command += [app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"]
+    # A long timeout: a 100k-row export takes longer than the shipped 30 s; no recycling mid-measurement.
+    command += ["--timeout", "600", "--max-requests", "0", "--log-level", "warning"]
     log(f"gunicorn {app}: {workers} sync workers on 127.0.0.1:{port}")
-    server = subprocess.Popen(command, cwd=cwd, env=env)  # noqa: S603 (the venv's gunicorn, fixed arguments)
+    # The server's output (one JSON log line per request, as in production) goes to a file, not the terminal.
+    log_file = Path(tempfile.gettempdir()) / f"registry-bench-{port}.log"
+    log(f"  its log: {log_file}")
+    with log_file.open("w") as output:
+        server = subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -205,6 +279,62 @@ def gunicorn_start(
     server.terminate()
     fail("gunicorn did not answer within 60 s")
     raise AssertionError  # unreachable
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers: the children of the master process."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(entry.name))
+    return pids
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemorySampler:
+    """The peak resident memory of any one gunicorn worker while a measurement runs (sampled every 50 ms)."""
+
+    def __init__(self, server: subprocess.Popen[bytes] | None) -> None:
+        self.master = server.pid if server is not None else None
+        self.peak = 0.0
+        self.start_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            if self.master is not None:
+                for pid in worker_pids(self.master):
+                    self.peak = max(self.peak, rss_mb(pid))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> MemorySampler:
+        if self.master is not None:
+            self.start_mb = max((rss_mb(pid) for pid in worker_pids(self.master)), default=0.0)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return round(max(self.peak - self.start_mb, 0.0), 1)
 
 
 def server_stop(server: subprocess.Popen[bytes] | None) -> None:
@@ -230,14 +360,27 @@ def count_of(base: str, path: str) -> int:
     return int(api_json(base, f"{path}{separator}count=true&page_size=1").get("count") or 0)
 
 
-def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict[str, Any]]:
+def cursor_after(slug: str) -> str:
+    """A keyset cursor that starts after the row with ``slug`` (the API's cursor for the default slug order, as
+    DRF encodes it: base64 of ``p=<position>``)."""
+    return urllib.parse.quote(base64.b64encode(urllib.parse.urlencode({"p": slug}).encode("ascii")).decode("ascii"))
+
+
+def endpoints_choose(base: str, only: str = "all", *, deep_slug: str = "") -> tuple[list[Endpoint], dict[str, Any]]:
     """The endpoints to drive, with parameters taken from the loaded data (so that every one finds rows)."""
     partnerships = f"{API}/partnerships/"
     first = api_json(base, f"{partnerships}?page_size=1")["results"][0]
     slug = first["slug"]
+    total = count_of(base, partnerships)
     # The region with the most partnerships, then the filters narrowed to keep a realistic, non-empty result.
     regions = [row["slug"] for row in api_json(base, f"{API}/regions/?page_size=100")["results"]]
-    region = max(regions, key=lambda r: count_of(base, f"{partnerships}?region={r}"))
+    region_counts = {r: count_of(base, f"{partnerships}?region={r}") for r in regions}
+    region = max(regions, key=region_counts.__getitem__)
+    # The big export: every partnership up to ~120k of them, else the region whose count is nearest 100k.
+    if total <= EXPORT_ROWS * 1.2:
+        export_query = ""
+    else:
+        export_query = "region=" + min(regions, key=lambda r: abs(region_counts[r] - EXPORT_ROWS))
     filtered = f"region={region}&year_min=2010&data_sharing=case_level"
     # Common: a word of most synthetic names and objectives. Selective: the first partnership's NGO side of its
     # name ("Alpenhaven Anti-Trafficking Alliance" of "... & ERDC Safeguarding Hub"), which matches well under 1%.
@@ -256,13 +399,21 @@ def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict
         "search_selective_count": count_of(base, f"{partnerships}?q={urllib.parse.quote(selective)}"),
         "search_common": common,
         "search_common_count": count_of(base, f"{partnerships}?q={common}"),
-        "total_partnerships": count_of(base, partnerships),
+        "total_partnerships": total,
+        "export_query": export_query,
+        "export_count": total if not export_query else count_of(base, f"{partnerships}?{export_query}"),
+        "deep_page_after": deep_slug,
         "etag": etag,
     }
     quoted = urllib.parse.quote(selective)
     endpoints = [
         Endpoint("hello (no database)", HELLO, baseline="/hello"),
         Endpoint("list", f"{partnerships}?page_size=50", baseline="/list"),
+        Endpoint(
+            "list, a deep page (cursor)",
+            f"{partnerships}?page_size=50&cursor={cursor_after(deep_slug or slug)}",
+            baseline=f"/list?after={urllib.parse.quote(deep_slug or slug)}",
+        ),
         Endpoint(
             "filtered list (3 filters)",
             f"{partnerships}?page_size=50&{filtered}",
@@ -288,7 +439,14 @@ def endpoints_choose(base: str, only: str = "all") -> tuple[list[Endpoint], dict
 
 
 def wrk_run(
-    base: str, endpoint: Endpoint, *, threads: int, connections: int, duration: str, drain: tuple[str, ...] = ()
+    base: str,
+    endpoint: Endpoint,
+    *,
+    threads: int,
+    connections: int,
+    duration: str,
+    drain: tuple[str, ...] = (),
+    server: subprocess.Popen[bytes] | None = None,
 ) -> Result:
     """wrk on ``endpoint``; first one GET of each ``drain`` URL, then one of the endpoint, each waited for."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "60s"]
@@ -303,7 +461,8 @@ def wrk_run(
     for url in drain:
         http_get(url, timeout=600)
     http_get(base + endpoint.path, endpoint.headers, timeout=600)
-    output = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)  # noqa: S603
+    with MemorySampler(server) as memory:
+        output = subprocess.run(command, cwd=ROOT, text=True, capture_output=True, check=False)  # noqa: S603
     if output.returncode != 0:
         fail(f"wrk failed: {output.stderr.strip()}")
     line = next((ln for ln in output.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -327,33 +486,37 @@ def wrk_run(
         socket_errors=socket_errors,
         unexpected=unexpected,
         mb_per_second=round(report["bytes"] / seconds / 1e6, 2) if seconds else 0.0,
+        peak_worker_rss_mb=round(memory.peak, 1) if server is not None else None,
     )
 
 
-def export_time(base: str, path: str) -> dict[str, Any]:
-    """One full CSV download, timed: rows (without the header) and bytes per second."""
+def export_time(base: str, path: str, server: subprocess.Popen[bytes] | None = None) -> dict[str, Any]:
+    """One full CSV download, timed by curl: rows (without the header), rows and bytes per second, the time to the
+    first byte, and how much the serving worker's memory grew while it streamed."""
     url = base + path
     curl = shutil.which("curl")
-    started = time.monotonic()
-    if curl:
-        completed = subprocess.run([curl, "-sS", "--fail", url], capture_output=True, check=False)  # noqa: S603
+    if curl is None:
+        fail("curl is not installed (apt-get install -y curl)")
+        raise AssertionError  # unreachable
+    with tempfile.NamedTemporaryFile(suffix=".csv") as body_file, MemorySampler(server) as memory:
+        command = [curl, "-sS", "--fail", "-o", body_file.name, "-w", "%{time_starttransfer} %{time_total}", url]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if completed.returncode != 0:
-            fail(f"curl {path} failed: {completed.stderr.decode(errors='replace')}")
-        body = completed.stdout
-    else:
-        status, _, body = http_get(url, timeout=600)
-        if status != 200:
-            fail(f"GET {path} answered {status}")
-    seconds = time.monotonic() - started
+            fail(f"curl {path} failed: {completed.stderr}")
+        first_byte, seconds = (float(value) for value in completed.stdout.split())
+        body = Path(body_file.name).read_bytes()
     rows = max(len(csv_rows(body)) - 1, 0)  # Django ends lines with CRLF, COPY with LF
     return {
         "path": path,
-        "client": "curl" if curl else "urllib",
+        "client": "curl",
         "rows": rows,
         "bytes": len(body),
         "seconds": round(seconds, 3),
-        "rows_per_second": round(rows / seconds, 1),
-        "mb_per_second": round(len(body) / seconds / 1e6, 2),
+        "time_to_first_byte_ms": round(first_byte * 1000, 1),
+        "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
+        "mb_per_second": round(len(body) / seconds / 1e6, 2) if seconds else 0.0,
+        "worker_memory_growth_mb": memory.growth_mb if server is not None else None,
+        "peak_worker_rss_mb": round(memory.peak, 1) if server is not None else None,
     }
 
 
@@ -427,6 +590,75 @@ def baseline_check(base: str, baseline_base: str, endpoints: list[Endpoint]) -> 
                 ours, theirs = ours["results"], theirs.get("results")
             differences[endpoint.name] = json_differences(ours, theirs)
     return differences
+
+
+DEEP_SLUG_CODE = """
+from partnerships.models import Partnership
+slugs = Partnership.objects.public().order_by("slug").values_list("slug", flat=True)
+total = slugs.count()
+print(slugs[total // 2] if total else "")
+"""
+
+ADMIN_SESSION_CODE = """
+import json
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from geography.models import Region
+
+user, _ = get_user_model().objects.get_or_create(
+    username="bench-editor", defaults={"is_staff": True, "is_superuser": True}
+)
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session["_auth_user_id"] = str(user.pk)
+session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+regions = dict(Region.objects.values_list("slug", "id"))
+print(json.dumps({"cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}", "regions": regions}))
+"""
+
+
+def admin_session(python: str, env: dict[str, str]) -> dict[str, Any]:
+    """A logged-in editor's session cookie (a superuser made for the benchmark) and the regions' ids."""
+    data: dict[str, Any] = json.loads(django_eval(python, env, ADMIN_SESSION_CODE).splitlines()[-1])
+    return data
+
+
+def admin_time(
+    base: str, admin: dict[str, Any], *, search: str, region: str, requests: int = 20
+) -> list[dict[str, Any]]:
+    """The admin changelist of partnerships as an editor opens it: plain, with a search, with a search and a
+    filter. Sequential requests (one at a time): the time an editor waits, p50 and p95."""
+    changelist = "/admin/partnerships/partnership/"
+    region_id = admin["regions"][region]
+    cases = [
+        ("changelist", changelist),
+        ("changelist, search", f"{changelist}?q={urllib.parse.quote(search)}"),
+        ("changelist, search and filter", f"{changelist}?q={urllib.parse.quote(search)}&region__id__exact={region_id}"),
+        ("changelist, filter", f"{changelist}?region__id__exact={region_id}&status__exact=active"),
+    ]
+    results = []
+    for name, path in cases:
+        times = []
+        for _ in range(requests + 1):
+            started = time.perf_counter()
+            status, _, body = http_get(base + path, {"Cookie": admin["cookie"]}, timeout=600)
+            times.append((time.perf_counter() - started) * 1000)
+            if status != 200 or b'id="changelist"' not in body:
+                fail(f"admin {path} answered {status}, not the changelist")
+        times = sorted(times[1:])  # the first request warms the worker
+        results.append(
+            {
+                "name": name,
+                "path": path,
+                "requests": requests,
+                "p50_ms": round(times[len(times) // 2], 1),
+                "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+                "max_ms": round(times[-1], 1),
+            }
+        )
+    return results
 
 
 QUERIES_CODE = """
@@ -506,16 +738,18 @@ def table_row(name: str, r: Result) -> str:
     lat = r.latency_ms
     queries = "" if r.queries_per_request is None else str(r.queries_per_request)
     ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
+    memory = "" if r.peak_worker_rss_mb is None else f"{r.peak_worker_rss_mb:.0f}"
     return (
         f"{name:<34}{r.requests_per_second:>9.1f}{lat['p50']:>9.1f}{lat['p95']:>9.1f}{lat['p99']:>9.1f}"
-        f"{r.mb_per_second:>8.2f}{queries:>9}{ratio:>7}  {r.unexpected} ({statuses})"
+        f"{r.mb_per_second:>8.2f}{queries:>9}{memory:>8}{ratio:>7}  {r.unexpected} ({statuses})"
     )
 
 
 def table_format(results: list[Result]) -> str:
     """One row per Django endpoint, each followed by its raw baseline's row when it has one."""
     header = (
-        f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'MB/s':>8}{'queries':>9}{'ratio':>7}"
+        f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'MB/s':>8}{'queries':>9}{'RSS MB':>8}"
+        f"{'ratio':>7}"
         "  errors/unexpected"
     )
     lines = [header, "-" * len(header)]
@@ -528,7 +762,13 @@ def table_format(results: list[Result]) -> str:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--partnerships", type=int, default=10000, help="Synthetic partnerships (default 10000).")
+    parser.add_argument(
+        "--partnerships",
+        "--size",
+        type=size_parse,
+        default=10000,
+        help="Synthetic partnerships: 10000, 10k, 100k or 1m (default 10k).",
+    )
     parser.add_argument("--seed", type=int, default=1, help="Seed of the synthetic data (default 1).")
     parser.add_argument("--skip-load", action="store_true", help="Use the data already in the database.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2).")
@@ -542,6 +782,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--no-baseline", action="store_true", help="Do not serve or drive the raw baseline (bench/baseline_app.py)."
     )
+    parser.add_argument(
+        "--no-response-cache",
+        action="store_true",
+        help="Serve every API request uncached (REGISTRY_API_CACHE_SECONDS=0): the cost of a cache miss.",
+    )
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/api-<partnerships>.json).")
     return parser.parse_args()
 
@@ -550,16 +795,20 @@ def main() -> None:
     args = arguments()
     if shutil.which("wrk") is None:
         fail("wrk is not installed. On Debian/Ubuntu: sudo apt-get install -y wrk")
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url:
-        fail("set DATABASE_URL to a database of its own, e.g. postgres://postgres@127.0.0.1:5432/registry_bench")
-    env = server_env(database_url)
     python = args.python
+    database_url = os.environ.get("DATABASE_URL", "") or embedded_database_url(python)
+    redis_url = os.environ.get("REDIS_URL", "") or local_redis_url()
+    env = server_env(database_url, redis_url=redis_url, response_cache=not args.no_response_cache)
+    log(f"Database {redacted(database_url)}; cache {redis_url or 'the database cache table (no Redis found)'}")
     database_create_if_missing(python, env, database_url)
     if not args.skip_load:
         data_load(python, env, partnerships=args.partnerships, seed=args.seed)
     vacuum_analyze(python, env)
+    # Production settings serve static files from the collected, hashed copies (whitenoise's manifest).
+    run([python, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
     machine = machine_describe(python, env)
+    deep_slug = django_eval(python, env, DEEP_SLUG_CODE).splitlines()[-1].strip()
+    admin = admin_session(python, env)
     load_before = os.getloadavg()
     port = free_port()
     server = gunicorn_start(python, env, port=port, workers=args.workers)
@@ -567,7 +816,7 @@ def main() -> None:
     baseline_server: subprocess.Popen[bytes] | None = None
     baseline_base = ""
     try:
-        endpoints, chosen = endpoints_choose(base, args.only)
+        endpoints, chosen = endpoints_choose(base, args.only, deep_slug=deep_slug)
         log(
             f"{chosen['total_partnerships']:,} partnerships; filtered list: {chosen['filtered_count']:,}; "
             f"search {chosen['search_selective']!r}: {chosen['search_selective_count']:,}, "
@@ -591,26 +840,32 @@ def main() -> None:
         results: list[Result] = []
         load = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
         drive = partial(wrk_run, threads=args.threads, connections=args.connections, duration=args.duration)
+        partner: dict[str, subprocess.Popen[bytes] | None] = {base: server, baseline_base: baseline_server}
         for endpoint in endpoints:
             # Each Django run then its baseline's, interleaved, so that a change in the machine's load hits both.
             # Before a run, the other server is drained too (a cheap request waits behind its backlog).
             drain_baseline = (f"{baseline_base}/hello",) if baseline_base else ()
-            result = drive(base, endpoint, drain=drain_baseline)
+            result = drive(base, endpoint, drain=drain_baseline, server=server)
             result.queries_per_request = queries.get(endpoint.name)
             if baseline_base and endpoint.baseline:
                 twin = Endpoint(f"{endpoint.name} (raw baseline)", endpoint.baseline)
-                result.baseline = drive(baseline_base, twin, drain=(base + HELLO,))
+                result.baseline = drive(baseline_base, twin, drain=(base + HELLO,), server=partner[baseline_base])
                 if result.baseline.requests_per_second:
                     result.ratio = round(result.requests_per_second / result.baseline.requests_per_second, 3)
             results.append(result)
-        log("Timed CSV export (one request)")
-        export = export_time(base, f"{API}/partnerships/?format=csv&{chosen['filtered_query']}")
+        export_query = chosen["export_query"]
+        log(f"Timed CSV export (one request): {chosen['export_count']:,} rows")
+        export = export_time(
+            base, f"{API}/partnerships/?format=csv" + (f"&{export_query}" if export_query else ""), server
+        )
         if baseline_base:
-            export["baseline"] = export_time(baseline_base, f"/export.csv?{chosen['filtered_query']}")
+            export["baseline"] = export_time(baseline_base, f"/export.csv?{export_query}", baseline_server)
             if export["baseline"]["rows_per_second"]:
                 export["rows_per_second_ratio"] = round(
                     export["rows_per_second"] / export["baseline"]["rows_per_second"], 3
                 )
+        log("Admin changelist of partnerships (an editor's session), 20 requests each")
+        admin_results = admin_time(base, admin, search=chosen["search_selective"], region=chosen["region"])
     finally:
         server_stop(server)
         server_stop(baseline_server)
@@ -628,24 +883,46 @@ def main() -> None:
         else "queries: SQL statements of one request, in-process (transaction control not counted). No baseline."
     )
     print(
+        "RSS MB: the largest resident memory of one gunicorn worker during the run. "
+        f"Response cache: {'off' if args.no_response_cache else 'on'} (REGISTRY_API_CACHE_SECONDS)."
+    )
+    print()
+    print(
         f"CSV export, one request: {export['rows']:,} rows, {export['bytes'] / 1e6:.2f} MB in {export['seconds']} s "
-        f"= {export['rows_per_second']:,.0f} rows/s, {export['mb_per_second']} MB/s"
+        f"= {export['rows_per_second']:,.0f} rows/s, {export['mb_per_second']} MB/s; first byte after "
+        f"{export['time_to_first_byte_ms']:.0f} ms; worker memory grew {export['worker_memory_growth_mb']} MB"
     )
     if "baseline" in export:
         copy = export["baseline"]
         print(
             f"COPY baseline, one request: {copy['rows']:,} rows, {copy['bytes'] / 1e6:.2f} MB in {copy['seconds']} s "
-            f"= {copy['rows_per_second']:,.0f} rows/s, {copy['mb_per_second']} MB/s; "
-            f"ratio {export.get('rows_per_second_ratio', 0):.2f}"
+            f"= {copy['rows_per_second']:,.0f} rows/s, {copy['mb_per_second']} MB/s; first byte after "
+            f"{copy['time_to_first_byte_ms']:.0f} ms; ratio {export.get('rows_per_second_ratio', 0):.2f}"
+        )
+    print()
+    print(f"Admin changelist of partnerships (logged-in editor, {admin_results[0]['requests']} requests one by one):")
+    for row in admin_results:
+        print(
+            f"  {row['name']:<32} p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms"
+            f"  max {row['max_ms']:>7.1f} ms"
         )
     print(f"Load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
-    output = args.output or BENCH / "results" / f"api-{args.partnerships}.json"
+    suffix = "-uncached" if args.no_response_cache else ""
+    output = args.output or BENCH / "results" / f"bench-{size_label(args.partnerships)}{suffix}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "partnerships": args.partnerships,
         "seed": args.seed,
-        "server": {"gunicorn_workers": args.workers, "worker_class": "sync", "debug": False, "throttle": None},
+        "server": {
+            "gunicorn_workers": args.workers,
+            "worker_class": "sync",
+            "config": "gunicorn.conf.py",
+            "debug": False,
+            "throttle": None,
+            "response_cache": not args.no_response_cache,
+            "cache": "redis" if env.get("REDIS_URL") else "database",
+        },
         "baseline": {
             "app": "bench/baseline_app.py",
             "gunicorn_workers": args.workers,
@@ -661,6 +938,7 @@ def main() -> None:
         "parameters": {key: value for key, value in chosen.items() if key != "etag"},
         "results": [asdict(r) for r in results],
         "csv_export": export,
+        "admin_changelist": admin_results,
     }
     output.write_text(json.dumps(document, indent=2) + "\n")
     log(f"Wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")

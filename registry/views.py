@@ -7,14 +7,16 @@ the latest changes are read fresh on every request (one indexed query)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from cases.models import OverreachCase
@@ -29,6 +31,7 @@ from partnerships.models import (
 )
 from provenance.models import VerificationStatus
 from registry.charts import Chart, bar_chart, column_chart_by_year, format_number, stacked_bar_chart
+from registry.middleware import API_PREFIX, database_problem, database_problem_response, request_id_of
 
 # Bump the version when the shape of the cached data changes, so that no worker reads an old shape.
 HOME_CACHE_KEY = "registry:home:summary:v1"
@@ -215,7 +218,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    """The 500 answer: a generic page (the API's error body under /api/) with the request id to quote, never a
+    traceback. Rendered without context processors, as the error may be the database; an error that is the
+    database not answering (raised outside a view, e.g. saving the session) gets the 503 instead."""
+    exc = sys.exc_info()[1]
+    problem = database_problem(exc)
+    if exc is not None and problem is not None:
+        return database_problem_response(request, problem, exc)
+    request_id = request_id_of(request)
+    if request.path.startswith(API_PREFIX):
+        detail = f"The registry could not answer this request. Request id: {request_id}."
+        return JsonResponse({"errors": [{"code": "server_error", "detail": detail, "attr": None}]}, status=500)
+    return HttpResponse(render_to_string("500.html", {"request_id": request_id}), status=500)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -209,6 +209,18 @@ def test_list_query_count_does_not_grow_with_page_size(anon_client) -> None:
     assert small == large == 8
 
 
+@override_settings(REGISTRY_API_ANON_RATE="")
+def test_a_deep_page_costs_the_same_queries_as_the_first(anon_client) -> None:
+    for _ in range(12):
+        rich_partnership(2)
+    first = anon_client.get(f"{LIST_URL}?page_size=2").json()
+    url = first["next"]
+    for _ in range(4):  # five pages down, through the cursors the API gives
+        url = anon_client.get(url).json()["next"]
+    deep = url.removeprefix("http://testserver")
+    assert count_queries(anon_client, deep) == count_queries(anon_client, f"{LIST_URL}?page_size=2") == 8
+
+
 def test_filtered_list_query_count_does_not_grow_with_page_size(anon_client) -> None:
     mechanism = factories.AccountabilityMechanismFactory(slug="oversight")
     for _ in range(6):

@@ -47,8 +47,12 @@ def test_security_headers_on_every_page(anon_client, path: str) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_admin_and_api_docs_get_the_relaxed_policy_but_no_other_origin(anon_client, admin_client) -> None:
+def test_admin_and_swagger_get_the_strict_policy_and_redoc_inline_styles_only(anon_client, admin_client) -> None:
     for client, path in ((admin_client, "/admin/"), (anon_client, "/api/v1/docs/")):
         policy = client.get(path)["Content-Security-Policy"]
-        assert "'unsafe-inline'" in policy
-        assert "http" not in policy  # no other origin allowed
+        assert "'unsafe-inline'" not in policy
+        assert "script-src 'self';" in policy
+    policy = anon_client.get("/api/v1/redoc/")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline';" in policy
+    assert "script-src 'self';" in policy
+    assert "http" not in policy  # no other origin allowed

@@ -45,6 +45,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.api.resources.history import m2m_event_model
+from registry.db_router import connection_for_reads
+from registry.response_cache import ResponseCache
 
 CONDITIONAL_PARAMETERS = [
     OpenApiParameter(
@@ -143,7 +145,7 @@ def newest_events(labels: list[str]) -> tuple[list[int | None], list[datetime | 
         table = quote(event_model(label)._meta.db_table)
         columns.append(f"(SELECT pgh_id FROM {table} ORDER BY pgh_id DESC LIMIT 1)")
         columns.append(f"(SELECT pgh_created_at FROM {table} ORDER BY pgh_id DESC LIMIT 1)")
-    with connection.cursor() as cursor:
+    with connection_for_reads().cursor() as cursor:  # where the data is read: the replica when there is one
         cursor.execute("SELECT " + ", ".join(columns))  # table names from the models, never from input
         row = cursor.fetchone()
     return list(row[0::2]), list(row[1::2])
@@ -218,6 +220,10 @@ class ConditionalMixin:
     # --- Actions ---------------------------------------------------------------------------------
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        responses = ResponseCache(request)
+        cached = responses.lookup()
+        if cached is not None:
+            return cached
         view: Any = self
         queryset = view.filter_queryset(view.get_queryset())
         validators = self.list_validators(request, queryset)
@@ -226,13 +232,17 @@ class ConditionalMixin:
             return not_modified
         respond = getattr(super(), "list_filtered", None)
         response = respond(request, queryset) if respond else paginated_list_response(view, queryset)
-        return validators.apply(response)
+        return responses.store(validators.apply(response))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        responses = ResponseCache(request)
+        cached = responses.lookup()
+        if cached is not None:
+            return cached
         validators = self.detail_validators(request)
         if validators is not None:
             not_modified = validators.not_modified(request)
             if not_modified is not None:
                 return not_modified
         response: HttpResponseBase = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
-        return validators.apply(response) if validators is not None else response
+        return responses.store(validators.apply(response) if validators is not None else response)

@@ -31,13 +31,14 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import OuterRef, QuerySet
 from django.http import HttpResponseBase, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.fields import DateTimeField
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -61,24 +62,39 @@ def neutralise(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def api_datetime(value: datetime) -> str:
+    """A datetime as DRF's DateTimeField writes it (ISO 8601 in the current time zone, ``Z`` for UTC), without
+    building a serializer field per value (that cost 9 s of a 100k-row export)."""
+    text = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready value: datetimes as the API writes them (ISO 8601, UTC with Z), lists as lists."""
     if isinstance(value, datetime):
-        return DateTimeField().to_representation(value)
+        return api_datetime(value)
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
 
 
 def csv_cell(value: Any) -> str:
-    value = plain(value)
+    # The common types first: most cells are text, numbers or lists of names.
     if value is None:
         return ""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, list):
-        return neutralise(MANY_SEPARATOR.join("" if item is None else str(item) for item in value))
-    return neutralise(str(value))
+    if kind is int:
+        return neutralise(str(value))  # a negative number starts with "-"
+    if kind is list or kind is tuple:
+        text = MANY_SEPARATOR.join("" if item is None else str(plain(item)) for item in value)
+        return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    if isinstance(value, datetime):
+        return api_datetime(value)
+    return neutralise(str(plain(value)))
 
 
 def csv_stream(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
@@ -136,13 +152,23 @@ class NDJSONRenderer(ExportRenderer):
 EXPORT_RENDERERS: tuple[type[ExportRenderer], ...] = (CSVRenderer, NDJSONRenderer)
 
 
+def in_one_transaction(pieces: Iterator[str]) -> Iterator[str]:
+    """Streams the export inside one read transaction. The body is written after the view has returned (and its
+    ATOMIC_REQUESTS transaction has ended); a server-side cursor opened outside a transaction is declared WITH
+    HOLD, and PostgreSQL then computes the whole result before it sends the first row (26 s for 100k rows, and a
+    statement that could outlast the statement timeout). Inside a transaction the rows come as they are read. A
+    client that leaves mid-way closes the generator: the transaction is rolled back (it wrote nothing)."""
+    with transaction.atomic():
+        yield from pieces
+
+
 def export_response(
     *, renderer: ExportRenderer, filename: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]
 ) -> StreamingHttpResponse:
     content_type = f"{renderer.media_type}; charset=utf-8"
     if isinstance(renderer, CSVRenderer):
         content_type += "; header=present"
-    response = StreamingHttpResponse(renderer.stream(columns, rows), content_type=content_type)
+    response = StreamingHttpResponse(in_one_transaction(renderer.stream(columns, rows)), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{renderer.extension}"'
     return response
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
 
 class ModelPermissionsOrAnonReadOnly(DjangoModelPermissionsOrAnonReadOnly):
@@ -12,6 +12,10 @@ class ModelPermissionsOrAnonReadOnly(DjangoModelPermissionsOrAnonReadOnly):
     gets 405 Method Not Allowed (with an Allow header), not a misleading 401/403."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            # DRF's answer for a read is always yes (no permission is required), but it builds the view's whole
+            # queryset to find the model first: 1.7 ms of every read, cached ones included.
+            return True
         method = request.method.lower()
         if method not in view.http_method_names or not hasattr(view, method):
             return True
