@@ -129,15 +129,15 @@ def embedded_database_url(python: str) -> str:
 
 
 def local_redis_url() -> str:
-    """Without REDIS_URL: Redis on 127.0.0.1:6379 if one answers (database 15, emptied first), else nothing (the
+    """Without REDIS_URL: Redis on 127.0.0.1:6379 if one answers (database 13, emptied first), else nothing (the
     database cache table)."""
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"*2\r\n$6\r\nSELECT\r\n$2\r\n15\r\n*1\r\n$7\r\nFLUSHDB\r\n")
+            sock.sendall(b"*2\r\n$6\r\nSELECT\r\n$2\r\n13\r\n*1\r\n$7\r\nFLUSHDB\r\n")
             reply = sock.recv(64)
     except OSError:
         return ""
-    return "redis://127.0.0.1:6379/15" if reply.startswith(b"+OK") else ""
+    return "redis://127.0.0.1:6379/13" if reply.startswith(b"+OK") else ""
 
 
 def redacted(url: str) -> str:

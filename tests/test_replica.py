@@ -505,6 +505,7 @@ def _probe() -> dict[str, Any]:
     import psycopg
     from django.conf import settings
     from django.contrib.auth.models import Permission
+    from django.core.management import call_command
     from django.db import transaction
     from django.http import HttpRequest, JsonResponse
     from django.test import Client
@@ -518,6 +519,9 @@ def _probe() -> dict[str, Any]:
     from registry import urls as registry_urls
     from tests import factories
 
+    # The probe runs without Redis, so its cache is the database table (on the primary, registry/db_router.py).
+    # The copied test database has that table only when the suite itself ran without Redis.
+    call_command("createcachetable")
     primary_url, replica_url = os.environ["DATABASE_URL"], os.environ["DATABASE_REPLICA_URL"]
     control = {
         "primary": psycopg.connect(primary_url, autocommit=True),
