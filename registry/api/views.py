@@ -91,7 +91,7 @@ class PartnershipViewSet(PartnershipWriteMixin, ConditionalMixin, ExportMixin, P
     export_columns = PARTNERSHIP_EXPORT_COLUMNS
     conditional_related = PARTNERSHIP_RELATED_EVENTS
 
-    def export_rows(self, queryset: QuerySet[Any]) -> Iterator[dict[str, Any]]:
+    def export_rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
         return partnership_export_rows(queryset, permalink_base=list_url(self.request, "partnership"))
 
     def get_queryset(self) -> QuerySet[Partnership]:
