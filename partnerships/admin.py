@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, F, Func, Q, Value
+from django.db.models import CharField, F, Func, Value
 from django.http import HttpRequest
 
 from partnerships.models import (
@@ -172,7 +172,10 @@ class PartnershipAdmin(PublicRecordAdmin):
             validate_search(text)
         except ValidationError:
             return queryset.none(), False  # too long, or a NUL byte: nothing matches, no error page
-        return queryset.filter(Q(pk__in=partnership_matches(text=text)) | Q(slug=text)), False
+        # One IN over a union (not "IN ... OR slug = ..."): the planner then joins the few matching ids instead of
+        # testing the OR on every row in updated_at order (4.5 s at a million partnerships).
+        by_slug = Partnership.objects.filter(slug=text).order_by().values("pk")
+        return queryset.filter(pk__in=partnership_matches(text=text).union(by_slug)), False
 
 
 @admin.register(MechanismAssessment)
