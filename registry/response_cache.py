@@ -30,7 +30,7 @@ from django.utils.http import parse_http_date_safe
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registry.versioning import data_version
+from registry.versioning import DataVersion, data_version
 
 # Headers a cached response keeps (set by the view and DRF, before the outer middleware adds its own).
 KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Allow", "Vary", "Link", "Content-Language")
@@ -113,10 +113,12 @@ class ResponseCache:
     def __init__(self, request: Request) -> None:
         self.request = request
         self.key: str | None = None
+        self.version: DataVersion | None = None  # read once, for the key and the list's validators
         seconds = api_cache_seconds()
         if seconds > 0 and request.method in ("GET", "HEAD") and not request.user.is_authenticated:
-            version = data_version().token
-            self.key = cache_key(request._request, kind="api", version=version, extra=[request.accepted_media_type])
+            self.version = data_version()
+            extra = [request.accepted_media_type]
+            self.key = cache_key(request._request, kind="api", version=self.version.token, extra=extra)
 
     def lookup(self) -> HttpResponseBase | None:
         if self.key is None:

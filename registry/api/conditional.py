@@ -9,11 +9,10 @@ What a version covers (the ETag is weak, ``W/"..."``: equal means "the same data
   linked or renamed: each writes an event, so each changes the ETag, even when the record's own
   ``updated_at`` does not move (``claim_add`` saves the record only when its verification status changes).
   One query: two indexed subqueries per event table.
-- list: the query string (filters, cursor, page size, format) and the id of the newest event of each event
-  table of ``conditional_related``, which includes the listed model's own events: every insert, update and
-  delete writes one, so any change anywhere renews every list ETag, and deciding costs one query of index
-  lookups, never a scan of the rows (a model without its own events falls back to the filtered rows' count and
-  ``max(updated_at)``).
+- list: the query string (filters, cursor, page size, format) and the data version
+  (``registry/versioning.py``: the newest event of every event table, the key of the response cache too), so
+  any change anywhere renews every list ETag, and deciding costs one query of index lookups, never a scan of
+  the rows.
 - Event ids, not times, go into ETags: an event's time is its transaction's start, shared by every write of
   that transaction.
   That is conservative (a few needless 200s), never stale.
@@ -35,8 +34,8 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, models
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db import models
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.http import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -45,8 +44,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.api.resources.history import m2m_event_model
-from registry.db_router import connection_for_reads
 from registry.response_cache import ResponseCache
+from registry.versioning import DataVersion, data_version
 
 CONDITIONAL_PARAMETERS = [
     OpenApiParameter(
@@ -135,22 +134,6 @@ def own_events_label(model: type[models.Model]) -> str:
     return f"{model._meta.app_label}.{model.__name__}Event"
 
 
-def newest_events(labels: list[str]) -> tuple[list[int | None], list[datetime | None]]:
-    """The id and time of the newest event of each event table, in one query of index lookups."""
-    if not labels:
-        return [], []
-    quote = connection.ops.quote_name
-    columns = []
-    for label in labels:
-        table = quote(event_model(label)._meta.db_table)
-        columns.append(f"(SELECT pgh_id FROM {table} ORDER BY pgh_id DESC LIMIT 1)")
-        columns.append(f"(SELECT pgh_created_at FROM {table} ORDER BY pgh_id DESC LIMIT 1)")
-    with connection_for_reads().cursor() as cursor:  # where the data is read: the replica when there is one
-        cursor.execute("SELECT " + ", ".join(columns))  # table names from the models, never from input
-        row = cursor.fetchone()
-    return list(row[0::2]), list(row[1::2])
-
-
 def newest(*times: datetime | None) -> datetime | None:
     present = [time for time in times if time is not None]
     return max(present) if present else None
@@ -186,17 +169,13 @@ class ConditionalMixin:
 
     # --- Versions --------------------------------------------------------------------------------
 
-    def list_validators(self, request: Request, queryset: QuerySet[Any]) -> Validators:
-        related = self.get_conditional_related()
-        ids, times = newest_events(list(related))
+    def list_validators(self, request: Request, version: DataVersion) -> Validators:
+        """The query string and the data version (registry/versioning.py): every insert, update and delete of any
+        public row writes a history event, so any change renews every list ETag, at the cost of one query of
+        index lookups, never a scan of the rows."""
         query = sorted(request.query_params.lists())
-        parts: list[Any] = [request.path, query, request.accepted_media_type, ids]
-        if own_events_label(queryset.model) in related:
-            # Every insert, update and delete of the model writes an event, so the newest event ids version
-            # every list of it, whatever the filters: no scan of the rows.
-            return Validators.of(parts, newest(*times))
-        totals = queryset.order_by().aggregate(count=Count("pk"), updated=Max("updated_at"))
-        return Validators.of([*parts, totals["count"], totals["updated"]], newest(totals["updated"], *times))
+        parts: list[Any] = [request.path, query, request.accepted_media_type, version.token]
+        return Validators.of(parts, version.changed_at)
 
     def detail_validators(self, request: Request) -> Validators | None:
         """None when no published record has this slug (the normal 404 follows)."""
@@ -226,7 +205,8 @@ class ConditionalMixin:
             return cached
         view: Any = self
         queryset = view.filter_queryset(view.get_queryset())
-        validators = self.list_validators(request, queryset)
+        # The version the cache key was made of, when the cache is on: one version query per request.
+        validators = self.list_validators(request, responses.version or data_version())
         not_modified = validators.not_modified(request)
         if not_modified is not None:
             return not_modified
