@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "partnerships",
     "legal",
     "cases",
+    "accounts",  # editorial roles (groups), login hardening
+    "imports",  # bulk import and export of records (admin and manage.py import_records)
+    "inquiries",  # public information requests and corrections; requester contact details kept apart
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from cases import urls as case_urls
 from geography import urls as geography_urls
+from inquiries import urls as inquiry_urls
 from legal import urls as legal_urls
 from partnerships import entity_urls
 from partnerships import urls as partnership_urls
@@ -28,6 +29,7 @@ urlpatterns = [
     path("cases/", include((case_urls.urlpatterns, "cases"))),
     path("map/", include(geography_urls.map_urls)),
     path("feeds/", include((feeds.urlpatterns, "feeds"))),
+    path("requests/", include((inquiry_urls.urlpatterns, "inquiries"))),
     path("admin/", admin.site.urls),
     re_path(r"^api/(?P<version>v1)/", include(api_urls)),
     *api_urls.not_found_patterns,

@@ -2,9 +2,9 @@
 
 The version is the newest history event of every event table: one statement of 41 index lookups. Sent as SQL
 it is planned again on every request (about 1 ms, as long as running it); inside a PL/pgSQL function its plan is
-prepared once per connection and reused. A model added later brings a new event table: write a migration that
-calls ``version_function_sql`` again with the new list (tests/test_response_cache.py checks that the function
-covers every event table).
+prepared once per connection and reused. This migration creates it over the event tables of its time; after
+every ``migrate`` it is created again over every event table then known (``refresh_data_version_function`` in
+registry/apps.py), so a model added later is covered without a migration (tests/test_response_cache.py checks).
 """
 
 from django.db import migrations
