@@ -10,6 +10,7 @@ import pghistory.models
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from cases.models import CaseQuote, OverreachCase
 from geography.models import Jurisdiction, JurisdictionLevel
@@ -172,6 +173,26 @@ def test_same_seed_gives_the_same_data_and_another_seed_other_data() -> None:
     other = snapshot()
     assert other["partnerships"] != first["partnerships"]
     assert other["claims"] != first["claims"]
+
+
+def index_definitions() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        return dict(cursor.fetchall())
+
+
+def test_a_load_with_deferred_indexes_gives_the_same_data_and_every_index_back() -> None:
+    """Big loads build the secondary indexes after the rows (faster): the data is the same, and the indexes are
+    all there again, defined as before, and used by the search."""
+    generate("--seed", "7", "--no-defer-indexes")
+    first = snapshot()
+    indexes = index_definitions()
+
+    out = generate("--seed", "7", "--replace", "--defer-indexes", "-v", "2")
+    assert snapshot() == first
+    assert index_definitions() == indexes
+    assert "build indexes" in out
+    assert Partnership.objects.filter(name__trigram_similar=first["partnerships"][0][1]).exists()
 
 
 def test_refuses_to_load_twice_without_replace() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -44,6 +45,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="Random seed; the same seed gives the same data.")
         parser.add_argument("--replace", action="store_true", help="Delete previously generated synthetic data first.")
         parser.add_argument("--no-progress", action="store_true", help="Do not show progress bars.")
+        parser.add_argument(
+            "--defer-indexes",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Drop the secondary indexes of the loaded tables and build them after the rows (faster for big "
+            "loads; the tables are locked against readers meanwhile). Default: from 250,000 partnerships on.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         partnerships: int = options["partnerships"]
@@ -62,6 +70,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 replace=options["replace"],
                 progress=not options["no_progress"] and options["verbosity"] > 0,
+                defer_indexes=options["defer_indexes"],
             )
         except (SyntheticDataExists, SyntheticDataInUse) as error:
             raise CommandError(str(error)) from error
