@@ -298,6 +298,8 @@ user, _ = get_user_model().objects.get_or_create(username="fault-test-writer")
 user.set_unusable_password()
 user.save()
 user.user_permissions.add(Permission.objects.get(content_type__app_label="partnerships", codename="add_partnership"))
+# The writer publishes what it creates: that needs the reviewers' permission (accounts.verify_record).
+user.user_permissions.add(Permission.objects.get(content_type__app_label="accounts", codename="verify_record"))
 token, _ = Token.objects.get_or_create(user=user)
 model = Partnership.objects.public().filter(is_synthetic=False).order_by("slug").first()
 model = model or Partnership.objects.public().order_by("slug").first()

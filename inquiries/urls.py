@@ -1,5 +1,10 @@
 """Public pages of information requests: the form, and each request's status page."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from inquiries import views
+
+urlpatterns: list[URLPattern] = [
+    path("new/", views.request_new, name="new"),
+    path("<str:reference>/", views.request_status, name="status"),
+]

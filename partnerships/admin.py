@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import CharField, F, Func, Value
 from django.http import HttpRequest
 
+from imports.admin import ImportExportMixin
 from partnerships.models import (
     NGO,
     AccountabilityMechanism,
@@ -25,13 +26,14 @@ from partnerships.models import (
 from partnerships.search import partnership_matches
 from provenance.admin import COMPACT_TEXT, claim_inline
 from registry.admin import RECORD_LIST_FILTERS, DisputedFilter, PublicRecordAdmin, RegistryModelAdmin
+from registry.admin_paginator import CappedCountPaginator
 from registry.search import validate_search
 
 RECORD_COLUMNS = ["verification", "is_published", "is_synthetic", "updated_at"]
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(RegistryModelAdmin):
+class FocusAreaAdmin(ImportExportMixin, RegistryModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -62,17 +64,17 @@ class OrganisationAdmin(PublicRecordAdmin):
 
 
 @admin.register(NGO)
-class NGOAdmin(OrganisationAdmin):
+class NGOAdmin(ImportExportMixin, OrganisationAdmin):
     inlines = [claim_inline("ngo")]
 
 
 @admin.register(PoliceDepartment)
-class PoliceDepartmentAdmin(OrganisationAdmin):
+class PoliceDepartmentAdmin(ImportExportMixin, OrganisationAdmin):
     inlines = [claim_inline("police_department")]
 
 
 @admin.register(SurveillancePractice)
-class SurveillancePracticeAdmin(PublicRecordAdmin):
+class SurveillancePracticeAdmin(ImportExportMixin, PublicRecordAdmin):
     list_display = [
         "name",
         "implementation",
@@ -113,7 +115,7 @@ class MechanismAssessmentInline(admin.TabularInline):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(PublicRecordAdmin):
+class PartnershipAdmin(ImportExportMixin, PublicRecordAdmin):
     list_display = [
         "name",
         "region",
@@ -128,6 +130,8 @@ class PartnershipAdmin(PublicRecordAdmin):
         "updated_at",
     ]
     list_select_related = ["region", "jurisdiction"]
+    # Publish or unpublish from the list; each row carries its version (registry/admin_conflicts.py).
+    list_editable = ["is_published"]
     list_filter = [
         *RECORD_LIST_FILTERS,
         DisputedFilter,
@@ -156,9 +160,11 @@ class PartnershipAdmin(PublicRecordAdmin):
     ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [claim_inline("partnership"), MechanismAssessmentInline]
-    # A million rows: newest changes first on the updated_at index, and no second COUNT(*) per page.
+    # A million rows: newest changes first on the updated_at index, no second COUNT(*) per page, and the count
+    # of a filter stops at 10,000 (registry/admin_paginator.py).
     ordering = ["-updated_at"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice would each scan the table
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
@@ -187,6 +193,7 @@ class MechanismAssessmentAdmin(RegistryModelAdmin):
     autocomplete_fields = ["partnership", "mechanism", "evidence"]
     ordering = ["-id"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice would each scan the table
     formfield_overrides = COMPACT_TEXT
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 import pgtrigger
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, Func, OuterRef, Q
 from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from registry.constraints import slug_format_check
 from registry.history import track_changes
@@ -474,3 +476,189 @@ def sources_prefetch(path: str = "sources") -> models.Prefetch:
 def claims_prefetch(path: str = "claims") -> models.Prefetch:
     """A record's claims (in the model's order: field, value) with their sources."""
     return models.Prefetch(path, queryset=Claim.objects.select_related("source"))
+
+
+# --- Dispute resolutions -----------------------------------------------------------------------------------
+
+# Claimable fields that are many-to-many relations: a dispute about them (which NGOs take part) is settled by
+# editing the relation in the record's form, not by choosing one claimed text (tests check this list against
+# the models).
+MANY_TO_MANY_CLAIMABLE: dict[str, frozenset[str]] = {
+    "partnership": frozenset({"ngos", "police_departments", "focus_areas", "surveillance_practices"}),
+    "legal_instrument": frozenset({"topics"}),
+    "oversight_body": frozenset({"instruments"}),
+    "overreach_case": frozenset({"surveillance_methods", "issues"}),
+}
+RESOLVABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    target: tuple(name for name in fields if name not in MANY_TO_MANY_CLAIMABLE.get(target, frozenset()))
+    for target, fields in CLAIMABLE_FIELDS.items()
+}
+
+
+def _resolvable_field_checks() -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
+            name=f"provenance_resolution_{target}_field_valid",
+            violation_error_message=(
+                f"A dispute about a {target.replace('_', ' ')} can only be resolved for: {', '.join(fields)}."
+            ),
+        )
+        for target, fields in RESOLVABLE_FIELDS.items()
+    ]
+
+
+class DisputeResolutionQuerySet(models.QuerySet["DisputeResolution"]):
+    def for_record(self, record: PublicRecord) -> DisputeResolutionQuerySet:
+        return self.filter(**{type(record).claim_target: record})
+
+    def about(self, field: str) -> DisputeResolutionQuerySet:
+        return self.filter(field=field)
+
+
+@track_changes()
+class DisputeResolution(models.Model):
+    """The reviewers' decision on a disputed field: which of the values the sources give the record shows, and
+    why. Resolutions are kept, never edited: a later one about the same field supersedes the earlier (the
+    public sees the latest, the history keeps them all). The conflicting claims stay visible beside it."""
+
+    partnership = models.ForeignKey(
+        CLAIM_TARGETS["partnership"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The partnership whose disputed field was resolved.",
+    )
+    ngo = models.ForeignKey(
+        CLAIM_TARGETS["ngo"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The NGO whose disputed field was resolved.",
+    )
+    police_department = models.ForeignKey(
+        CLAIM_TARGETS["police_department"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The police department whose disputed field was resolved.",
+    )
+    surveillance_practice = models.ForeignKey(
+        CLAIM_TARGETS["surveillance_practice"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The surveillance practice whose disputed field was resolved.",
+    )
+    legal_instrument = models.ForeignKey(
+        CLAIM_TARGETS["legal_instrument"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The legal instrument whose disputed field was resolved.",
+    )
+    oversight_body = models.ForeignKey(
+        CLAIM_TARGETS["oversight_body"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The oversight body whose disputed field was resolved.",
+    )
+    overreach_case = models.ForeignKey(
+        CLAIM_TARGETS["overreach_case"],
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispute_resolutions",
+        help_text="The overreach case whose disputed field was resolved.",
+    )
+    field = models.CharField(max_length=64, help_text="Name of the record's field the sources disagreed on.")
+    chosen_value = models.CharField(
+        max_length=1000, help_text="The value the reviewers chose, as the claims give it (one of the claimed values)."
+    )
+    chosen_claim = models.ForeignKey(
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resolutions",
+        help_text="A claim giving the chosen value when the dispute was resolved (empty if it was removed since).",
+    )
+    reason = models.TextField(help_text="Why the reviewers chose this value; shown publicly beside the claims.")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text='The reviewer who resolved it; for editors only, the public sees "the reviewers".',
+    )
+    resolved_at = models.DateTimeField(default=timezone.now, help_text="When the dispute was resolved.")
+
+    objects = DisputeResolutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-resolved_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(
+                    Func(
+                        *[F(f"{target}_id") for target in CLAIM_TARGETS],
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
+                    1,
+                ),
+                name="provenance_resolution_exactly_one_record",
+                violation_error_message="A dispute resolution is about exactly one record.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(chosen_value=""),
+                name="provenance_resolution_value_not_empty",
+                violation_error_message="A dispute resolution needs the chosen value.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason__regex=r"^\s*$"),
+                name="provenance_resolution_reason_not_blank",
+                violation_error_message="Say why this value was chosen.",
+            ),
+            *_resolvable_field_checks(),
+        ]
+        indexes = [
+            models.Index(fields=[target, "field"], name=f"resolution_{target[:12]}_idx") for target in CLAIM_TARGETS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.chosen_value}"
+
+    @property
+    def target(self) -> str:
+        return next((t for t in CLAIM_TARGETS if getattr(self, f"{t}_id") is not None), "")
+
+    @property
+    def record(self) -> PublicRecord | None:
+        return getattr(self, self.target) if self.target else None
+
+
+def latest_resolutions(record: models.Model) -> dict[str, DisputeResolution]:
+    """Field -> the current (latest) resolution of ``record``; uses prefetched ``dispute_resolutions`` (one
+    query otherwise, whatever the number of resolutions)."""
+    if not getattr(type(record), "claim_target", "") or record.pk is None:
+        return {}
+    latest: dict[str, DisputeResolution] = {}
+    for resolution in record.dispute_resolutions.all():  # type: ignore[attr-defined]
+        current = latest.get(resolution.field)
+        if current is None or (resolution.resolved_at, resolution.pk) > (current.resolved_at, current.pk):
+            latest[resolution.field] = resolution
+    return latest
+
+
+def resolutions_prefetch(path: str = "dispute_resolutions") -> models.Prefetch:
+    """A record's dispute resolutions, newest first (``latest_resolutions`` picks one per field)."""
+    return models.Prefetch(path, queryset=DisputeResolution.objects.order_by("-resolved_at", "-id"))

@@ -12,12 +12,12 @@ from typing import Any
 
 import pghistory.core
 from django.contrib import admin, messages
-from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
+from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Exists, Q
 from django.forms import Field as FormField
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -25,8 +25,11 @@ from django.utils.text import smart_split, unescape_string_literal
 from pghistory import config as pghistory_config
 from pghistory.models import MiddlewareEvents
 
+from accounts.permissions import can_publish
 from provenance.models import PublicRecord, disputed_fields_subquery
 from provenance.services import record_verification_refresh
+from registry.admin_conflicts import ConflictGuardMixin
+from registry.admin_history import RecordHistoryMixin
 from registry.constraints import EARLIEST_YEAR
 
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
@@ -69,7 +72,7 @@ def _slug_is_frozen(record: PublicRecord) -> bool:
     return record.is_published or getattr(record, "first_published_at", None) is not None
 
 
-class RegistryModelAdmin(admin.ModelAdmin):
+class RegistryModelAdmin(ConflictGuardMixin, RecordHistoryMixin, admin.ModelAdmin):
     """Base admin of every registry model: history on the page, read-only timestamps, checked years."""
 
     list_per_page = 50
@@ -131,8 +134,10 @@ class RegistryModelAdmin(admin.ModelAdmin):
         return format_html(
             '<table class="registry-history"><thead><tr><th>When</th><th>Event</th><th>What</th>'
             "<th>Change</th><th>By</th></tr></thead><tbody>{}</tbody></table>"
-            '<p><a href="{}">All events of this record</a></p>',
+            '<p><a href="{}">Full history, field by field (and revert)</a> · '
+            '<a href="{}">All events of this record</a></p>',
             rows,
+            self.history_url(obj),
             self.events_url(obj),
         )
 
@@ -177,13 +182,7 @@ class RegistryModelAdmin(admin.ModelAdmin):
             return f"anonymous ({context['url']})"
         return "—"
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
-        """The full history lives in the pghistory events admin (it also records imports, commands and bulk
-        writes, which Django's own admin log never sees)."""
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or not self.has_view_or_change_permission(request, obj):
-            return super().history_view(request, object_id, extra_context)
-        return HttpResponseRedirect(self.events_url(obj))
+    # The history page (the "History" button) and revert: registry.admin_history.RecordHistoryMixin.
 
     # --- Search --------------------------------------------------------------------------------------
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
@@ -290,7 +289,24 @@ class PublicRecordAdmin(RegistryModelAdmin):
         # Derived from the evidence (sources and claims) on every save, never typed in.
         if "verification_status" not in fields:
             fields.append("verification_status")
+        # Publishing is a reviewer's decision (accounts.verify_record): editors save drafts.
+        if not can_publish(request.user) and self._model_has("is_published") and "is_published" not in fields:
+            fields.append("is_published")
         return fields
+
+    def has_verify_permission(self, request: HttpRequest) -> bool:
+        """May the user publish and unpublish records (the actions below, the column in list_editable)?"""
+        return can_publish(request.user)
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        """Without the permission to publish, an ``is_published`` column in list_editable is shown disabled
+        (a value sent anyway is ignored)."""
+        formset = super().get_changelist_formset(request, **kwargs)
+        field = formset.form.base_fields.get("is_published")
+        if field is not None and not can_publish(request.user):
+            field.disabled = True
+            field.help_text = "Publishing needs the permission to verify records (reviewers)."
+        return formset
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """After the record, its sources and its claims are saved, its status follows the evidence."""
@@ -311,18 +327,22 @@ class PublicRecordAdmin(RegistryModelAdmin):
         if obj.pk is None:
             return "—"
         fields = obj.disputed_fields()
-        return ", ".join(fields) if fields else "None: no two claims on one field disagree."
+        if not fields:
+            return "None: no two claims on one field disagree."
+        # The reviewers' page (provenance.admin.DisputeResolutionAdmin): the claims side by side, choose and say why.
+        url = reverse("admin:provenance_disputeresolution_resolve", args=[obj.claim_target, obj.pk])
+        return format_html('{} <a class="button" href="{}">Resolve disputes</a>', ", ".join(fields), url)
 
     def _selected(self, queryset: Any) -> Any:
         # A plain queryset of the selected primary keys (the changelist's one carries annotations).
         return self.model._default_manager.filter(pk__in=queryset.values("pk"))
 
-    @admin.action(description="Publish the selected records", permissions=["change"])
+    @admin.action(description="Publish the selected records", permissions=["verify"])
     def publish(self, request: HttpRequest, queryset: Any) -> None:
         count = self._selected(queryset).filter(is_published=False).update(is_published=True, updated_at=timezone.now())
         self.message_user(request, f"Published {count} record(s).", messages.SUCCESS)
 
-    @admin.action(description="Unpublish the selected records", permissions=["change"])
+    @admin.action(description="Unpublish the selected records", permissions=["verify"])
     def unpublish(self, request: HttpRequest, queryset: Any) -> None:
         count = self._selected(queryset).filter(is_published=True).update(is_published=False, updated_at=timezone.now())
         self.message_user(request, f"Unpublished {count} record(s).", messages.SUCCESS)

@@ -20,5 +20,6 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self) -> None:
-        # Sent once per app after a migrate; dispatch_uid keeps it to one function, sender to one call per migrate.
-        post_migrate.connect(refresh_data_version_function, sender=self, dispatch_uid="registry_data_version")
+        # Django sends post_migrate once per app that has a models module (this app has none, so it cannot be the
+        # sender): the function is recreated after each app's, a few milliseconds each; the last one counts.
+        post_migrate.connect(refresh_data_version_function, dispatch_uid="registry_data_version")

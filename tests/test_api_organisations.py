@@ -63,6 +63,7 @@ def test_ngo_detail_whole_response(anon_client) -> None:
         "website": "https://safelives.example",
         "description": "Domestic abuse charity.",
         "disputed_fields": ["name"],
+        "dispute_resolutions": [],
         "sources": [
             {
                 "slug": "mou",
@@ -139,6 +140,7 @@ def test_surveillance_practice_detail_whole_response(anon_client) -> None:
         "concerns": "Bias",
         "description": "Forecasting crime.",
         "disputed_fields": [],
+        "dispute_resolutions": [],
         "sources": [
             {
                 "slug": "report",

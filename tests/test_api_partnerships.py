@@ -134,6 +134,7 @@ def test_partnership_detail_whole_response(anon_client) -> None:
         "surveillance_practices": [{"slug": "predictive-policing", "name": "Predictive Policing"}],
         "verification_status": "disputed",
         "disputed_fields": ["year_established"],
+        "dispute_resolutions": [],
         "sources": [
             {
                 "slug": "safe-report",
@@ -204,9 +205,10 @@ def test_list_query_count_does_not_grow_with_page_size(anon_client) -> None:
         rich_partnership(3)
     small = count_queries(anon_client, f"{LIST_URL}?page_size=5")
     large = count_queries(anon_client, f"{LIST_URL}?page_size=50")
-    # 7 for the data: the page (with region, jurisdiction, country joined); NGOs, police departments, focus
-    # areas, practices, sources, claims (with their sources). 1 for the ETag's version (registry/api/conditional.py).
-    assert small == large == 8
+    # 8 for the data: the page (with region, jurisdiction, country joined); NGOs, police departments, focus
+    # areas, practices, sources, claims (with their sources), dispute resolutions. 1 for the ETag's version
+    # (registry/api/conditional.py).
+    assert small == large == 9
 
 
 @override_settings(REGISTRY_API_ANON_RATE="")
@@ -218,7 +220,7 @@ def test_a_deep_page_costs_the_same_queries_as_the_first(anon_client) -> None:
     for _ in range(4):  # five pages down, through the cursors the API gives
         url = anon_client.get(url).json()["next"]
     deep = url.removeprefix("http://testserver")
-    assert count_queries(anon_client, deep) == count_queries(anon_client, f"{LIST_URL}?page_size=2") == 8
+    assert count_queries(anon_client, deep) == count_queries(anon_client, f"{LIST_URL}?page_size=2") == 9
 
 
 def test_filtered_list_query_count_does_not_grow_with_page_size(anon_client) -> None:

@@ -42,6 +42,7 @@ def writer() -> tuple[Client, Any]:
         "partnerships.change_partnership",
         "provenance.add_claim",
         "provenance.add_source",
+        "accounts.verify_record",  # the body publishes at once (a reviewer's permission)
     )
 
 

@@ -17,14 +17,28 @@ from django.db.models import F
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from imports.models import ImportStatus
+from inquiries.models import RequestKind, RequestStatus
+from inquiries.records import RecordKind
 from partnerships.models import AccountabilityMechanism, AssessmentStatus, Partnership, PartnershipStatus
-from provenance.models import CLAIMABLE_FIELDS, Claim, PublicRecord, SourceKind, SourceTier
+from provenance.models import (
+    CLAIMABLE_FIELDS,
+    MANY_TO_MANY_CLAIMABLE,
+    RESOLVABLE_FIELDS,
+    Claim,
+    DisputeResolution,
+    PublicRecord,
+    SourceKind,
+    SourceTier,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("provenance", "geography", "partnerships", "legal", "cases")
+PROJECT_APPS = ("provenance", "geography", "partnerships", "legal", "cases", "accounts", "imports", "inquiries")
 NEXT_YEAR = timezone.now().year + 1
+RECEIVED = datetime.datetime(2024, 3, 1, 9, 0, tzinfo=datetime.UTC)
+CLOSED = RECEIVED + datetime.timedelta(days=2)
 BAD_SLUGS = [{"slug": "Not a slug"}, {"slug": "double--hyphen"}, {"slug": "-leading"}, {"slug": "ünïcode"}]
 
 Setup = Callable[[], models.Model]
@@ -79,6 +93,25 @@ def a_field_not_claimable_for(target: str) -> str:
     return sorted(every_field - set(CLAIMABLE_FIELDS[target]))[0]
 
 
+def resolution_on(target: str) -> DisputeResolution:
+    """A valid dispute resolution about a fresh draft record of type ``target``."""
+    record = CLAIM_TARGET_FACTORIES[target].create(is_published=False)
+    values = {"partnership": None, target: record, "field": RESOLVABLE_FIELDS[target][0], "chosen_value": "A"}
+    return factories.DisputeResolutionFactory.create(**values)
+
+
+def a_resolution_on(target: str) -> Setup:
+    return lambda: resolution_on(target)
+
+
+def fields_not_resolvable_for(target: str) -> list[str]:
+    """Another record type's field, and (if the record has any) a many-to-many field, which is claimable but not
+    resolvable: a dispute over a set of links is settled by editing the links."""
+    every_field = {field for fields in RESOLVABLE_FIELDS.values() for field in fields}
+    other_records_field = sorted(every_field - set(RESOLVABLE_FIELDS[target]))[0]
+    return [other_records_field, *sorted(MANY_TO_MANY_CLAIMABLE.get(target, ()))[:1]]
+
+
 def twin(factory: Factory, shared: str, **first: Any) -> Setup:
     """Two valid rows sharing ``shared`` (e.g. the same jurisdiction); returns the second one."""
 
@@ -124,6 +157,24 @@ VIOLATIONS: dict[str, tuple[Setup, list[Update]]] = {
     },
     **{
         f"provenance_claim_unique_per_{target}": (claim_twin(target), [{"value": "A"}])
+        for target in CLAIM_TARGET_FACTORIES
+    },
+    # --- provenance.DisputeResolution
+    "provenance_resolution_exactly_one_record": (
+        # "name" is a resolvable field of both a partnership and an NGO: only the record count is wrong.
+        made(factories.DisputeResolutionFactory, field="name"),
+        [{"partnership": None}, {"ngo": lambda: factories.NGOFactory.create(is_published=False)}],
+    ),
+    "provenance_resolution_value_not_empty": (made(factories.DisputeResolutionFactory), [{"chosen_value": ""}]),
+    "provenance_resolution_reason_not_blank": (
+        made(factories.DisputeResolutionFactory),
+        [{"reason": ""}, {"reason": "   "}, {"reason": "\n\t"}],
+    ),
+    **{
+        f"provenance_resolution_{target}_field_valid": (
+            a_resolution_on(target),
+            [{"field": field} for field in [*fields_not_resolvable_for(target), "no_such_field"]],
+        )
         for target in CLAIM_TARGET_FACTORIES
     },
     # --- geography
@@ -297,6 +348,84 @@ VIOLATIONS: dict[str, tuple[Setup, list[Update]]] = {
     ),
     "cases_casequote_text_not_blank": (made(factories.CaseQuoteFactory), [{"text": ""}]),
     "cases_casequote_unique_text": (twin(factories.CaseQuoteFactory, "case", text="Taken"), [{"text": "Taken"}]),
+    # --- imports.ImportBatch (the factory makes a running dry run)
+    "imports_importbatch_format_valid": (made(factories.ImportBatchFactory), [{"format": "xml"}, {"format": ""}]),
+    "imports_importbatch_status_valid": (made(factories.ImportBatchFactory), [{"status": "paused"}, {"status": ""}]),
+    "imports_importbatch_sha256_hex": (
+        made(factories.ImportBatchFactory),
+        [{"sha256": "A" * 64}, {"sha256": "g" * 64}, {"sha256": "0" * 63}, {"sha256": ""}],
+    ),
+    "imports_importbatch_applied_not_dry": (made(factories.ImportBatchFactory), [{"status": ImportStatus.APPLIED}]),
+    "imports_importbatch_validated_is_dry": (
+        made(factories.ImportBatchFactory, status=ImportStatus.VALIDATED),
+        [{"dry_run": False}],
+    ),
+    # --- inquiries.Requester
+    "inquiries_requester_has_contact": (
+        made(factories.RequesterFactory, name=""),
+        [{"email": ""}, {"email": "", "name": ""}],
+    ),
+    # --- inquiries.InformationRequest (the factory makes a received question about a partnership)
+    "inquiries_request_kind_valid": (
+        made(factories.InformationRequestFactory),
+        [{"kind": "complaint"}, {"kind": ""}],
+    ),
+    "inquiries_request_status_valid": (
+        made(factories.InformationRequestFactory),
+        [{"status": "lost"}, {"status": ""}],
+    ),
+    "inquiries_request_record_kind_valid": (
+        # A correction: a question must be about a partnership, which another constraint checks.
+        made(factories.InformationRequestFactory, kind=RequestKind.CORRECTION),
+        [{"record_kind": "planet"}, {"record_kind": ""}],
+    ),
+    "inquiries_request_reference_format": (
+        made(factories.InformationRequestFactory),
+        [{"reference": "ABCDEFGH12345678"}, {"reference": "abc-def-ghi-jklm"}, {"reference": "abc123"}],
+    ),
+    "inquiries_request_record_complete": (
+        made(factories.InformationRequestFactory, kind=RequestKind.CORRECTION),
+        [{"record_id": None}, {"record_kind": None}],
+    ),
+    "inquiries_request_question_about_partnership": (
+        # A question naming no record too (the check says IS NOT NULL: a comparison with NULL would pass).
+        made(factories.InformationRequestFactory),
+        [{"record_kind": RecordKind.NGO}, {"record_kind": RecordKind.CASE}, {"record_kind": None, "record_id": None}],
+    ),
+    "inquiries_request_closed_at_iff_closed": (
+        made(factories.InformationRequestFactory),
+        [
+            {"closed_at": F("received_at")},
+            {"status": RequestStatus.WITHDRAWN},
+            {"status": RequestStatus.ANSWERED, "public_answer": "It began in 2015."},
+        ],
+    ),
+    "inquiries_request_closed_after_received": (
+        made(
+            factories.InformationRequestFactory,
+            status=RequestStatus.WITHDRAWN,
+            received_at=RECEIVED,
+            closed_at=CLOSED,
+        ),
+        [
+            {"closed_at": F("received_at") - datetime.timedelta(seconds=1)},
+            {"received_at": F("closed_at") + datetime.timedelta(days=1)},
+        ],
+    ),
+    "inquiries_request_answer_when_answered": (
+        made(
+            factories.InformationRequestFactory,
+            status=RequestStatus.ANSWERED,
+            public_answer="It began in 2015.",
+            received_at=RECEIVED,
+            closed_at=CLOSED,
+        ),
+        [{"public_answer": ""}, {"status": RequestStatus.REFUSED, "public_answer": ""}],
+    ),
+    "inquiries_request_erased_means_empty": (
+        made(factories.InformationRequestFactory, requester=None, subject="", message="", erased_at=CLOSED),
+        [{"subject": "Hello"}, {"message": "A question."}, {"requester": lambda: factories.RequesterFactory.create()}],
+    ),
 }
 
 

@@ -142,6 +142,8 @@ def fill(route: Route, slugs: dict[str, str], editor_pk: int) -> list[str] | Non
     route needs a record that does not exist (an admin page of an empty table)."""
     values: dict[str, str] = {"version": "v1", "app_label": "partnerships", "url": "no-such-admin-page/"}
     values["id"] = str(editor_pk)
+    values["reference"] = "a" * 16  # an information request that does not exist: its 404 carries the headers too
+    values["target"], values["pk"] = "partnership", "0"  # the disputes page of a record that does not exist: 404
     if "slug" in route.params:
         kind = route.template.split("%(slug)s")[0].rstrip("/").rsplit("/", 1)[-1]
         values["slug"] = slugs[kind]  # a KeyError names a new kind of record page: add it to seed()

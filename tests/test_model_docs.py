@@ -3,7 +3,7 @@
 from django.apps import apps
 from pghistory.models import Event
 
-PROJECT_APPS = ["provenance", "geography", "partnerships", "legal", "cases"]
+PROJECT_APPS = ["provenance", "geography", "partnerships", "legal", "cases", "accounts", "imports", "inquiries"]
 
 
 def test_every_field_has_help_text():

@@ -526,7 +526,7 @@ def _probe() -> dict[str, Any]:
 
     anonymous = Client()
     editor = factories.UserFactory(username="replica-probe-editor")
-    for codename in ("add_partnership", "change_partnership"):
+    for codename in ("add_partnership", "change_partnership", "verify_record"):  # verify: it publishes
         editor.user_permissions.add(Permission.objects.get(codename=codename))
     token = Token.objects.create(user=editor)
     editor_client = Client(headers={"Authorization": f"Token {token.key}"})

@@ -37,6 +37,14 @@ PARTNERSHIP: dict[str, Any] = {
     "surveillance_practices": [],
     "verification_status": "disputed",
     "disputed_fields": ["year_established"],
+    "dispute_resolutions": [
+        {
+            "field": "year_established",
+            "chosen_value": "1995",
+            "reason": "Tables 2 and 3 and the prose of the seed give 1995; only Table 1 gives 2018.",
+            "resolved_at": "2026-11-26T09:00:00Z",
+        }
+    ],
     "sources": [SOURCE],
     "claims": [
         {

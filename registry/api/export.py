@@ -49,7 +49,7 @@ from registry.api.conditional import paginated_list_response
 
 CHUNK_SIZE = 2000  # rows fetched from the database cursor at a time
 SERIALIZED_CHUNK_SIZE = 500  # model instances (and their prefetches) fetched at a time
-EXPORT_OMITTED_FIELDS = frozenset({"claims"})  # per-field claims stay in the JSON API
+EXPORT_OMITTED_FIELDS = frozenset({"claims", "dispute_resolutions"})  # per-field claims stay in the JSON API
 ROWS_PER_WRITE = 500  # rows per piece of the streamed body
 MANY_SEPARATOR = "; "
 # An exported row: its values by column name, or in column order.

@@ -19,7 +19,7 @@ from partnerships.models import (
     PoliceDepartment,
     SurveillancePractice,
 )
-from provenance.models import Claim, Source
+from provenance.models import Claim, DisputeResolution, Source, latest_resolutions
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
@@ -102,6 +102,32 @@ class ClaimSerializer(PublicModelSerializer):
         fields = ["field", "value", "source", "locator", "quote"]
 
 
+class DisputeResolutionSerializer(PublicModelSerializer):
+    """The reviewers' decision on a disputed field. Who made it is never shown: it is "the reviewers"."""
+
+    class Meta:
+        model = DisputeResolution
+        fields = ["field", "chosen_value", "reason", "resolved_at"]
+
+
+@extend_schema_field(DisputeResolutionSerializer(many=True))
+class DisputeResolutionsField(serializers.Field):
+    """The current resolution of each resolved field of a record (the latest one: a later resolution of the same
+    field supersedes an earlier). Reads prefetched ``dispute_resolutions`` (provenance.models.resolutions_prefetch)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "The reviewers' resolution of each disputed field they resolved: the value chosen and why. The "
+            "conflicting claims stay listed in claims.",
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        current = sorted(latest_resolutions(value).values(), key=lambda resolution: resolution.field)
+        return DisputeResolutionSerializer(current, many=True).data
+
+
 class ChecklistItemSerializer(serializers.Serializer):
     """One accountability mechanism as assessed for a partnership."""
 
@@ -143,6 +169,7 @@ class PartnershipSerializer(PublicModelSerializer):
         read_only=True,
         help_text="Fields on which the claims of different sources disagree.",
     )
+    dispute_resolutions = DisputeResolutionsField()
 
     class Meta:
         model = Partnership
@@ -165,6 +192,7 @@ class PartnershipSerializer(PublicModelSerializer):
             "surveillance_practices",
             "verification_status",
             "disputed_fields",
+            "dispute_resolutions",
             "sources",
             "claims",
             "editorial_note",

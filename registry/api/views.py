@@ -27,7 +27,7 @@ from partnerships.models import (
     PoliceDepartment,
     SurveillancePractice,
 )
-from provenance.models import Claim
+from provenance.models import Claim, resolutions_prefetch
 from registry.api import serializers
 from registry.api.conditional import (
     CONDITIONAL_PARAMETERS,
@@ -108,6 +108,7 @@ class PartnershipViewSet(PartnershipWriteMixin, ConditionalMixin, ExportMixin, P
                 ),
                 "sources",
                 Prefetch("claims", queryset=Claim.objects.select_related("source")),
+                resolutions_prefetch(),
             )
         )
         if self.action == "retrieve":
@@ -128,8 +129,9 @@ class PartnershipViewSet(PartnershipWriteMixin, ConditionalMixin, ExportMixin, P
     @extend_schema(
         summary="Change history of one partnership",
         description=(
-            "What changed and when, newest first: its own fields (insert, update, delete), its links (add, remove) "
-            "and its claims (claim_add, claim_update, claim_remove). No personal data: who made a change is not shown."
+            "What changed and when, newest first: its own fields (insert, update, delete), its links (add, remove), "
+            "its claims (claim_add, claim_update, claim_remove) and the reviewers' resolutions of disputes "
+            "(dispute_resolved). No personal data: who made a change is not shown."
         ),
         responses={200: serializers.HistoryEventSerializer(many=True), **ERRORS},
         filters=False,

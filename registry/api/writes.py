@@ -9,11 +9,15 @@ Anonymous writes answer 401, writes without the permission 403.
 Updates are conditional: ``PATCH`` must send ``If-Match`` with the ETag of the detail response (``GET
 /api/v1/partnerships/<slug>/``, or the previous ``PATCH``). No ``If-Match``: 428 Precondition Required. An
 ETag that is no longer current (someone changed the record, a claim, a link since): 412 Precondition Failed
-and nothing is written. ``If-Match: *`` skips the check. The API's ETags are weak (``W/"..."``); ``If-Match``
+and nothing is written; the body (``StaleRecordSerializer``) gives the current ETag (also in the ``ETag`` header),
+the record's newest changes (the public history: fields and time, never the editor) and its history URL.
+``If-Match: *`` skips the check. The API's ETags are weak (``W/"..."``); ``If-Match``
 compares them as given (with or without the ``W/`` prefix), since they change with every write.
 
 Writes address published records (as every read does); drafts are edited in the admin. A created record is
-a draft unless ``is_published`` is true. Every write is in history with the editor (pghistory's middleware
+a draft unless ``is_published`` is true. Publishing (creating with ``is_published`` true) and unpublishing
+(``PATCH`` of ``is_published`` to false) also need ``accounts.verify_record`` (reviewers): 403 without it.
+Every write is in history with the editor (pghistory's middleware
 records the user id DRF authenticated; the public history never shows it).
 """
 
@@ -34,6 +38,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import PUBLISH_REFUSED, can_publish
 from geography.models import Jurisdiction, Region
 from partnerships.models import (
     NGO,
@@ -50,7 +55,13 @@ from provenance.models import CLAIMABLE_FIELDS, Source, SourceKind, SourceTier
 from provenance.services import claim_add, record_source_add, source_upsert
 from registry.api.errors import ErrorResponseSerializer
 from registry.api.permissions import ModelPermissionsOrAnonReadOnly
-from registry.api.serializers import ClaimSerializer, PartnershipSerializer, SourceBriefSerializer
+from registry.api.resources.history import record_history
+from registry.api.serializers import (
+    ClaimSerializer,
+    HistoryEventSerializer,
+    PartnershipSerializer,
+    SourceBriefSerializer,
+)
 from registry.constraints import EARLIEST_YEAR
 
 # --- Errors ------------------------------------------------------------------------------------------------
@@ -66,6 +77,23 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The record has changed since this ETag was issued; read it again and reapply the change."
     default_code = "stale"
+
+
+# Changes listed in a 412's body (the full list is at the record's history URL).
+STALE_RECENT_CHANGES = 10
+
+
+class StaleRecordSerializer(ErrorResponseSerializer):
+    """The body of a 412 on PATCH: the error, the record's current version and what changed on it lately (the
+    public history: no editor, no request). An ETag is a digest and cannot be turned back into a time, so the
+    client tells which of ``recent_changes`` came after it read the record by comparing ``at`` with that time."""
+
+    current_etag = serializers.CharField(help_text="The record's ETag now (also in the ETag header): read, then retry.")
+    last_modified = serializers.DateTimeField(allow_null=True, help_text="When the record last changed.")
+    history = serializers.URLField(help_text="The record's full change history.")
+    recent_changes = HistoryEventSerializer(
+        many=True, help_text=f"The record's newest changes, newest first (at most {STALE_RECENT_CHANGES})."
+    )
 
 
 @contextmanager
@@ -85,7 +113,9 @@ def _error(description: str) -> OpenApiResponse:
 WRITE_ERRORS = {
     400: _error("The body is invalid; each error names its field (attr)."),
     401: _error("No credentials: send Authorization: Token <key>."),
-    403: _error("The user lacks the model permission for this write."),
+    403: _error(
+        "The user lacks the model permission for this write, or (publishing or unpublishing) accounts.verify_record."
+    ),
     406: _error("The Accept header asks for a format not offered."),
     429: _error("Too many requests; retry after Retry-After seconds."),
 }
@@ -246,6 +276,8 @@ class PartnershipWriteMixin:
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = PartnershipWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data.get("is_published") and not can_publish(request.user):
+            raise exceptions.PermissionDenied(PUBLISH_REFUSED)
         with model_errors_as_400():
             partnership = partnership_create(**data.validated_data, editor=request.user)
         response = self.written(partnership, status_code=status.HTTP_201_CREATED)
@@ -261,7 +293,13 @@ class PartnershipWriteMixin:
         responses={
             200: PartnershipSerializer,
             **RECORD_WRITE_ERRORS,
-            412: _error("Precondition Failed: the record changed since this ETag; nothing was written."),
+            412: OpenApiResponse(
+                StaleRecordSerializer,
+                description=(
+                    "Precondition Failed: the record changed since this ETag; nothing was written. The body gives "
+                    "the current ETag, the record's newest changes and its history URL."
+                ),
+            ),
             428: _error("Precondition Required: send If-Match with the record's ETag."),
         },
     )
@@ -273,6 +311,9 @@ class PartnershipWriteMixin:
             raise PreconditionRequired()
         data = PartnershipChangeSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        publishing = data.validated_data.get("is_published", partnership.is_published)
+        if publishing != partnership.is_published and not can_publish(request.user):
+            raise exceptions.PermissionDenied(PUBLISH_REFUSED)
 
         def current_version(_: Partnership) -> str:
             validators = view.detail_validators(request)
@@ -288,10 +329,27 @@ class PartnershipWriteMixin:
                     current_version=current_version,
                     editor=request.user,
                 )
-        except StaleRecord as stale:
-            raise PreconditionFailed() from stale
+        except StaleRecord:
+            return self.stale_response(request, partnership)
         response = self.written(partnership)
         validators = view.detail_validators(request)
+        return validators.apply(response) if validators is not None else response
+
+    def stale_response(self, request: Request, partnership: Partnership) -> Response:
+        """412 with the current version, the newest changes and where the whole history is."""
+        view: Any = self
+        validators = view.detail_validators(request)
+        history = reverse("partnership-history", kwargs={"version": request.version, "slug": partnership.slug})
+        body = {
+            "errors": [
+                {"code": PreconditionFailed.default_code, "detail": PreconditionFailed.default_detail, "attr": None}
+            ],
+            "current_etag": validators.etag if validators is not None else "",
+            "last_modified": validators.last_modified if validators is not None else None,
+            "history": request.build_absolute_uri(history),
+            "recent_changes": record_history(partnership)[:STALE_RECENT_CHANGES],
+        }
+        response = Response(StaleRecordSerializer(body).data, status=status.HTTP_412_PRECONDITION_FAILED)
         return validators.apply(response) if validators is not None else response
 
     @extend_schema(

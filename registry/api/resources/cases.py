@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from cases.filters import OverreachCaseFilter
 from cases.models import CaseQuote, IssueType, OverreachCase
 from partnerships.models import Partnership, SurveillancePractice
-from provenance.models import claims_prefetch, sources_prefetch
+from provenance.models import claims_prefetch, resolutions_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
@@ -89,5 +89,6 @@ class OverreachCaseViewSet(PublicRecordViewSet):
                 Prefetch("quotes", queryset=CaseQuote.objects.select_related("source").order_by("position", "id")),
                 sources_prefetch(),
                 claims_prefetch(),
+                resolutions_prefetch(),
             )
         )

@@ -16,6 +16,7 @@ from registry.api.export import ExportMixin, export_schema, serializer_export_co
 from registry.api.resources.history import record_history
 from registry.api.serializers import (
     ClaimSerializer,
+    DisputeResolutionsField,
     HistoryEventSerializer,
     PublicModelSerializer,
     SourceBriefSerializer,
@@ -33,7 +34,7 @@ RECORD_FIELDS = [
 ]
 # ... and its provenance: the sources it rests on and, for records that carry claims, the claims per field.
 SOURCED_FIELDS = ["sources"]
-CLAIMED_FIELDS = ["disputed_fields", "sources", "claims"]
+CLAIMED_FIELDS = ["disputed_fields", "dispute_resolutions", "sources", "claims"]
 
 
 class SourcedRecordSerializer(PublicModelSerializer):
@@ -51,6 +52,7 @@ class ClaimedRecordSerializer(SourcedRecordSerializer):
         read_only=True,
         help_text="Fields on which the claims of different sources disagree.",
     )
+    dispute_resolutions = DisputeResolutionsField()
 
 
 class HistoryMixin(viewsets.GenericViewSet):
@@ -60,7 +62,8 @@ class HistoryMixin(viewsets.GenericViewSet):
         summary="Change history of one record",
         description=(
             "What changed and when, newest first: the record's own fields (insert, update, delete), its links "
-            "(add, remove) and its claims (claim_add, claim_update, claim_remove, naming the field claimed). "
+            "(add, remove), its claims (claim_add, claim_update, claim_remove, naming the field claimed) and the "
+            "reviewers' resolutions of disputes (dispute_resolved, naming the field). "
             "No personal data: who made a change is not shown."
         ),
         responses={200: HistoryEventSerializer(many=True), **ERRORS},

@@ -1,8 +1,9 @@
 """The change history of one public record, for ``/api/v1/<resource>/<slug>/history/``.
 
 Three kinds of event are merged, newest first: the record's own row (insert, update with the fields that
-changed, delete), its many-to-many links (a source, topic or party added or removed) and its claims (a sourced
-value of a field added, changed or removed). No personal data: never the user, URL or context of a change."""
+changed, delete), its many-to-many links (a source, topic or party added or removed), its claims (a sourced
+value of a field added, changed or removed) and the reviewers' resolutions of its disputed fields
+(``dispute_resolved``). No personal data: never the user, URL or context of a change."""
 
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ def record_history(record: models.Model) -> list[dict[str, Any]]:
             entries.append(
                 (at, 2, pgh_id, {"event": CLAIM_LABELS.get(label, label), "at": at, "changed_fields": [claimed_field]})
             )
+        # The reviewers' resolution of a disputed field (who resolved it is never shown).
+        resolution_events = apps.get_model("provenance", "DisputeResolutionEvent").objects.filter(
+            **{f"{target}_id": record.pk}, pgh_label="insert"
+        )
+        for pgh_id, at, resolved_field in resolution_events.values_list("pgh_id", "pgh_created_at", "field"):
+            entries.append((at, 2, pgh_id, {"event": "dispute_resolved", "at": at, "changed_fields": [resolved_field]}))
     # Events of one transaction share a time: then the creation comes first, its links and claims next, and
     # later updates last (newest first reverses this).
     entries.sort(key=lambda entry: entry[:3], reverse=True)

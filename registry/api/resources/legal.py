@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from legal.filters import LegalInstrumentFilter, OversightBodyFilter
 from legal.models import LegalInstrument, LegalTopic, OversightBody
-from provenance.models import claims_prefetch, sources_prefetch
+from provenance.models import claims_prefetch, resolutions_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
@@ -93,6 +93,7 @@ class LegalInstrumentViewSet(PublicRecordViewSet):
                 Prefetch("oversight_bodies", queryset=OversightBody.objects.public().order_by("name", "id")),
                 sources_prefetch(),
                 claims_prefetch(),
+                resolutions_prefetch(),
             )
         )
 
@@ -117,5 +118,6 @@ class OversightBodyViewSet(PublicRecordViewSet):
                 ),
                 sources_prefetch(),
                 claims_prefetch(),
+                resolutions_prefetch(),
             )
         )

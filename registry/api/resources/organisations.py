@@ -13,7 +13,7 @@ from partnerships.filters import (
     SurveillancePracticeFilter,
 )
 from partnerships.models import NGO, AccountabilityMechanism, Partnership, PoliceDepartment, SurveillancePractice
-from provenance.models import claims_prefetch, sources_prefetch
+from provenance.models import claims_prefetch, resolutions_prefetch, sources_prefetch
 from registry.api.resources.common import (
     CLAIMED_FIELDS,
     RECORD_FIELDS,
@@ -91,7 +91,7 @@ class OrganisationViewSet(PublicRecordViewSet):
         queryset = (
             self.model.objects.public()
             .select_related("jurisdiction", "jurisdiction__country")
-            .prefetch_related(sources_prefetch(), claims_prefetch())
+            .prefetch_related(sources_prefetch(), claims_prefetch(), resolutions_prefetch())
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
@@ -131,7 +131,9 @@ class SurveillancePracticeViewSet(PublicRecordViewSet):
     filterset_class = SurveillancePracticeFilter
 
     def get_queryset(self) -> QuerySet[SurveillancePractice]:
-        return SurveillancePractice.objects.public().prefetch_related(sources_prefetch(), claims_prefetch())
+        return SurveillancePractice.objects.public().prefetch_related(
+            sources_prefetch(), claims_prefetch(), resolutions_prefetch()
+        )
 
 
 @documented(
