@@ -68,12 +68,20 @@ SOURCES = """SELECT 'sources', l.partnership_id, s.slug, s.title, s.publisher, N
  WHERE l.partnership_id = ANY(%(ids)s)"""
 CLAIMS = """SELECT 'claims', c.partnership_id, c.field, c.value, s.slug, c.locator, c.quote, NULL, c.field, c.value,
  c.id FROM provenance_claim c JOIN provenance_source s ON s.id = c.source_id WHERE c.partnership_id = ANY(%(ids)s)"""
+# The reviewers' current resolution of each resolved field (the latest one per field), as DisputeResolutionsField.
+RESOLUTIONS = """SELECT 'dispute_resolutions', r.partnership_id, r.field, r.chosen_value, r.reason,
+ to_char(r.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), NULL, NULL, r.field, NULL, r.id
+ FROM (SELECT DISTINCT ON (partnership_id, field) * FROM provenance_disputeresolution
+ WHERE partnership_id = ANY(%(ids)s) ORDER BY partnership_id, field, resolved_at DESC, id DESC) r"""
 # Everything nested in a page of partnerships, in one query: (key, partnership id, 6 values, 3 sort keys), sorted
 # as Django's prefetches (names, then the sources by title, then the claims by field and value).
-RELATED = " UNION ALL ".join([*(_linked(*link) for link in LINKS), SOURCES, CLAIMS]) + " ORDER BY 1, 9, 10, 11"
+RELATED = (
+    " UNION ALL ".join([*(_linked(*link) for link in LINKS), SOURCES, CLAIMS, RESOLUTIONS]) + " ORDER BY 1, 9, 10, 11"
+)
 SHAPES = {
     "sources": ("slug", "title", "publisher", "url", "kind", "tier"),
     "claims": ("field", "value", "source", "locator", "quote"),
+    "dispute_resolutions": ("field", "chosen_value", "reason", "resolved_at"),
 }
 CHECKLIST = """SELECT m.slug AS mechanism, m.name, coalesce(a.status, 'unknown') AS status, e.slug AS evidence,
  coalesce(a.note, '') AS note FROM partnerships_accountabilitymechanism m
@@ -163,6 +171,7 @@ def partnerships(where: str, params: dict[str, Any], order: str, limit: int) -> 
                 "surveillance_practices": related[("surveillance_practices", pid)],
                 "verification_status": p["verification_status"],
                 "disputed_fields": sorted(field for field, values in claims.items() if len(values) > 1),
+                "dispute_resolutions": related[("dispute_resolutions", pid)],
                 "sources": related[("sources", pid)],
                 "claims": related[("claims", pid)],
                 **{key: p[key] for key in OWN_AFTER},

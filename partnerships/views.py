@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -45,6 +45,7 @@ from registry.pages import (
 )
 
 PAGE_SIZE = 25
+LAW_ON_PAGE = 25  # applicable instruments listed on a partnership's page; the rest on its jurisdiction's page
 FACET_CACHE_SECONDS = 60
 SORTS = [
     ("", "Best match (with a search), else name"),
@@ -251,18 +252,27 @@ def partnership_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     partnership = get_object_or_404(queryset, slug=slug)
     mechanisms = list(AccountabilityMechanism.objects.public().order_by("position", "name"))
-    # The jurisdiction's chain, nearest first (London, England, United Kingdom, International): its law by level.
+    # The jurisdiction's chain, nearest first (London, England, United Kingdom, International): its law, nearest
+    # first as on the jurisdiction's own page, and only the first LAW_ON_PAGE (a national jurisdiction can have
+    # hundreds of instruments: the page links to all of them, paginated, on the jurisdiction's page).
     chain = partnership.jurisdiction.ancestors()
-    depth = {jurisdiction.pk: index for index, jurisdiction in enumerate(chain)}
-    law = sorted(
-        partnership.applicable_law().select_related("jurisdiction"),
-        key=lambda instrument: (-depth.get(instrument.jurisdiction_id, 0), instrument.short_name),
+    nearness = Case(
+        *[When(jurisdiction_id=jurisdiction.pk, then=Value(index)) for index, jurisdiction in enumerate(chain)],
+        default=Value(len(chain)),
+        output_field=IntegerField(),
+    )
+    law = list(
+        partnership.applicable_law()
+        .select_related("jurisdiction")
+        .annotate(nearness=nearness)
+        .order_by("nearness", "short_name", "id")[: LAW_ON_PAGE + 1]
     )
     context = {
         "p": partnership,
         "checklist": partnership.checklist(mechanisms),
         "chain": list(reversed(chain)),
-        "law": law,
+        "law": law[:LAW_ON_PAGE],
+        "more_law": len(law) > LAW_ON_PAGE,
         "cases": list(OverreachCase.objects.public().filter(partnerships=partnership).order_by("-year", "title")),
         **record_context(
             request,

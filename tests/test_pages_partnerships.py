@@ -183,6 +183,30 @@ def test_disputed_years_are_shown_side_by_side_with_their_sources(anon_client, d
     assert_csp_safe(page)
 
 
+def test_record_page_lists_the_nearest_law_and_links_to_all_of_it(anon_client, monkeypatch) -> None:
+    """A jurisdiction can have hundreds of instruments: the page lists the nearest few and links to the rest."""
+    monkeypatch.setattr("partnerships.views.LAW_ON_PAGE", 3)
+    national = factories.JurisdictionFactory(name="Ruritania")
+    city = factories.JurisdictionFactory(name="Strelsau", parent=national, country=national.country)
+    partnership = factories.PartnershipFactory(jurisdiction=city)
+    factories.LegalInstrumentFactory(short_name="City bylaw", jurisdiction=city)
+    for name in ("Act A", "Act B", "Act C"):
+        factories.LegalInstrumentFactory(short_name=name, jurisdiction=national)
+
+    page = html(anon_client.get(f"{LIST}{partnership.slug}/"))
+    law = page[page.index('id="law-heading"') : page.index('id="cases-heading"')]
+
+    assert law.index("City bylaw") < law.index("Act A") < law.index("Act B")  # nearest first
+    assert "Act C" not in law
+    assert f'href="/legal/jurisdictions/{city.slug}/">all the law that applies in Strelsau</a>' in law
+    # With room for all of them, no link.
+    monkeypatch.setattr("partnerships.views.LAW_ON_PAGE", 4)
+    cache.clear()
+    page = html(anon_client.get(f"{LIST}{partnership.slug}/"))
+    assert "Act C" in page
+    assert "all the law that applies in" not in page
+
+
 def test_record_page_shows_every_part(anon_client, disputed) -> None:
     oversight = factories.AccountabilityMechanismFactory(name="Independent oversight", position=1)
     factories.AccountabilityMechanismFactory(name="Transparency reports", position=2)
