@@ -177,7 +177,12 @@ if DATABASE_STATEMENT_TIMEOUT_MS < 0 or DATABASE_CONNECT_TIMEOUT < 1:
 for _database in DATABASES.values():
     _options = _database.setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)  # unless DATABASE_URL's ?connect_timeout= says
-    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}".strip()
+    # cursor_tuple_fraction=1: Django's server-side cursors (QuerySet.iterator(), the streamed exports) read every
+    # row, but PostgreSQL plans a cursor for its first 10% by default (fast-start nested loops): with the plan of the
+    # whole result a 49k-row CSV export took 6.3-7.2 s instead of 11.7-12.6 s (in-process, at 1M partnerships).
+    _options["options"] = (
+        f"{_options.get('options', '')} -c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} -c cursor_tuple_fraction=1"
+    ).strip()
 
 # --- Cache (shared across workers) ------------------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")

@@ -60,7 +60,7 @@ def test_the_statement_timeout_ends_a_query_before_gunicorn_kills_the_worker() -
 
     web = settings_in_subprocess(code)
 
-    assert web == "20000 3 -c statement_timeout=20000"
+    assert web == "20000 3 -c statement_timeout=20000 -c cursor_tuple_fraction=1"
     assert 0 < 20_000 < gunicorn["timeout"] * 1000
     # And the test settings (the web's) are the same.
     assert 0 < settings.DATABASE_STATEMENT_TIMEOUT_MS < gunicorn["timeout"] * 1000
@@ -74,7 +74,7 @@ def test_limits_come_from_the_environment_and_keep_options_of_the_url() -> None:
         DATABASE_CONNECT_TIMEOUT="7",
         DATABASE_URL="postgres://registry@db.example:5432/registry?options=-c%20lock_timeout%3D1000",
     )
-    assert output == "5000 7 -c lock_timeout=1000 -c statement_timeout=5000"
+    assert output == "5000 7 -c lock_timeout=1000 -c statement_timeout=5000 -c cursor_tuple_fraction=1"
 
 
 def test_commands_have_no_statement_timeout_unless_asked() -> None:
@@ -89,6 +89,14 @@ def test_the_database_session_has_the_statement_timeout() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone() == ("20s",)
+
+
+@pytest.mark.django_db
+def test_server_side_cursors_are_planned_for_every_row() -> None:
+    """QuerySet.iterator() (the streamed exports) reads whole results: its cursors get the whole result's plan."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone() == ("1",)
 
 
 def test_a_database_server_that_never_answers_fails_within_the_connect_timeout(django_db_blocker) -> None:

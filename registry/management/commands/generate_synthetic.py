@@ -32,7 +32,7 @@ class Command(BaseCommand):
         "delete, so synthetic rows have no per-row history; one pghistory context row (command="
         "generate_synthetic, with N, seed and row counts) records each run. Constraints and foreign keys stay "
         "enforced. Rows are written with COPY in one transaction, then the tables are ANALYZEd. "
-        "Measured on 2 shared cores: 100k partnerships in ~45 s, 1M in ~8 min (5.3 GB). -v 2 adds seconds per table."
+        "Measured on 2 shared cores: 100k partnerships in ~81 s, 1M in ~13 min (5.3 GB). -v 2 adds seconds per table."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
