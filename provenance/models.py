@@ -7,6 +7,7 @@ the editor's chosen value in its own column and every claim beside it; nothing i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import pgtrigger
@@ -325,17 +326,44 @@ class PublicRecord(models.Model):
         return sorted(field for field, seen in values.items() if len(seen) > 1)
 
 
-def _claimable_field_checks() -> list[models.BaseConstraint]:
-    checks: list[models.BaseConstraint] = []
-    for target, fields in CLAIMABLE_FIELDS.items():
-        checks.append(
-            models.CheckConstraint(
-                condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
-                name=f"provenance_claim_{target}_field_valid",
-                violation_error_message=f"A {target.replace('_', ' ')} claim can only be about: {', '.join(fields)}.",
-            )
+def exactly_one_record_check(*, name: str, message: str) -> models.CheckConstraint:
+    """Rows about one record (claims, dispute resolutions) have one foreign key per kind of record in
+    CLAIM_TARGETS: exactly one of them is set."""
+    return models.CheckConstraint(
+        condition=Exact(
+            Func(
+                *[F(f"{target}_id") for target in CLAIM_TARGETS],
+                function="num_nonnulls",
+                output_field=models.IntegerField(),
+            ),
+            1,
+        ),
+        name=name,
+        violation_error_message=message,
+    )
+
+
+def field_of_target_checks(
+    *, prefix: str, fields_by_target: dict[str, tuple[str, ...]], message: Callable[[str, str], str]
+) -> list[models.BaseConstraint]:
+    """For each kind of record, ``field`` names one of its ``fields_by_target`` when the row is about that kind
+    (``<prefix>_<target>_field_valid``); ``message(target words, allowed fields)`` is the refusal."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
+            name=f"{prefix}_{target}_field_valid",
+            violation_error_message=message(target.replace("_", " "), ", ".join(fields)),
         )
-    return checks
+        for target, fields in fields_by_target.items()
+    ]
+
+
+def _claimable_field_checks() -> list[models.BaseConstraint]:
+    return field_of_target_checks(
+        prefix="provenance_claim",
+        fields_by_target=CLAIMABLE_FIELDS,
+        message=lambda target, fields: f"A {target} claim can only be about: {fields}.",
+    )
 
 
 class ClaimQuerySet(models.QuerySet["Claim"]):
@@ -425,17 +453,8 @@ class Claim(models.Model):
     class Meta:
         ordering = ["field", "value", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Exact(
-                    Func(
-                        *[F(f"{target}_id") for target in CLAIM_TARGETS],
-                        function="num_nonnulls",
-                        output_field=models.IntegerField(),
-                    ),
-                    1,
-                ),
-                name="provenance_claim_exactly_one_record",
-                violation_error_message="A claim is about exactly one record.",
+            exactly_one_record_check(
+                name="provenance_claim_exactly_one_record", message="A claim is about exactly one record."
             ),
             models.CheckConstraint(
                 condition=~Q(value=""),
@@ -496,16 +515,11 @@ RESOLVABLE_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _resolvable_field_checks() -> list[models.BaseConstraint]:
-    return [
-        models.CheckConstraint(
-            condition=Q(**{f"{target}__isnull": True}) | Q(field__in=fields),
-            name=f"provenance_resolution_{target}_field_valid",
-            violation_error_message=(
-                f"A dispute about a {target.replace('_', ' ')} can only be resolved for: {', '.join(fields)}."
-            ),
-        )
-        for target, fields in RESOLVABLE_FIELDS.items()
-    ]
+    return field_of_target_checks(
+        prefix="provenance_resolution",
+        fields_by_target=RESOLVABLE_FIELDS,
+        message=lambda target, fields: f"A dispute about a {target} can only be resolved for: {fields}.",
+    )
 
 
 class DisputeResolutionQuerySet(models.QuerySet["DisputeResolution"]):
@@ -606,17 +620,9 @@ class DisputeResolution(models.Model):
     class Meta:
         ordering = ["-resolved_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Exact(
-                    Func(
-                        *[F(f"{target}_id") for target in CLAIM_TARGETS],
-                        function="num_nonnulls",
-                        output_field=models.IntegerField(),
-                    ),
-                    1,
-                ),
+            exactly_one_record_check(
                 name="provenance_resolution_exactly_one_record",
-                violation_error_message="A dispute resolution is about exactly one record.",
+                message="A dispute resolution is about exactly one record.",
             ),
             models.CheckConstraint(
                 condition=~Q(chosen_value=""),
